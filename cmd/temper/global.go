@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/temper-dev/temper/internal/buildinfo"
+	"github.com/temper-dev/temper/internal/config"
+	"github.com/temper-dev/temper/internal/debian/archive"
+	"github.com/temper-dev/temper/internal/debian/cache"
+	"github.com/temper-dev/temper/internal/debian/fetch"
+	"github.com/temper-dev/temper/internal/debian/release"
+)
+
+// globalFlags are the flags every archive-reading command shares.
+type globalFlags struct {
+	config       string
+	cacheDir     string
+	archive      string
+	security     string
+	keyring      string
+	allowExpired bool
+	offline      bool
+	// aptRoot is where apt's configuration is read from; tests point it
+	// at a temporary directory.
+	aptRoot string
+	// now is the clock; tests replace it.
+	now func() time.Time
+}
+
+func (g *globalFlags) register(root *cobra.Command) {
+	f := root.PersistentFlags()
+	f.StringVar(&g.config, "config", "", "catalog configuration file (default ./"+config.FileName+" when present)")
+	f.StringVar(&g.cacheDir, "cache", "", "cache directory (default: the user cache dir/temper)")
+	f.StringVar(&g.archive, "archive", "", "Debian archive base URL, e.g. http://<mirror>/debian (default: temper.yaml, then the machine's apt sources)")
+	f.StringVar(&g.security, "security-archive", "", "Debian security archive base URL, e.g. http://<mirror>/debian-security")
+	f.StringVar(&g.keyring, "keyring", "", "OpenPGP keyring to trust instead of the embedded Debian archive keys")
+	f.BoolVar(&g.allowExpired, "allow-expired", false, "accept signed metadata past its Valid-Until (for snapshot archives)")
+	f.BoolVar(&g.offline, "offline", false, "use only the cache: the last verified metadata, no network")
+}
+
+func defaultGlobals() *globalFlags { return &globalFlags{aptRoot: "/", now: time.Now} }
+
+// archiveClient builds the archive client the flags, temper.yaml and the
+// machine's apt sources describe.
+func (g *globalFlags) archiveClient() (*archive.Client, config.MirrorChoice, error) {
+	conf, err := config.Find(g.config)
+	if err != nil {
+		return nil, config.MirrorChoice{}, err
+	}
+	mirrors, err := config.ResolveMirrors(g.archive, g.security, conf, g.aptRoot)
+	if err != nil {
+		return nil, mirrors, err
+	}
+	dir := g.cacheDir
+	if dir == "" {
+		dir = conf.Cache
+	}
+	if dir == "" {
+		if dir, err = cache.DefaultDir(); err != nil {
+			return nil, mirrors, fmt.Errorf("no cache directory: %w; pass --cache DIR", err)
+		}
+	}
+	c, err := cache.Open(dir)
+	if err != nil {
+		return nil, mirrors, err
+	}
+	var kr *release.Keyring
+	keyring := g.keyring
+	if keyring == "" {
+		keyring = conf.Keyring
+	}
+	if keyring != "" {
+		kr, err = release.LoadKeyring(keyring)
+	} else {
+		kr, err = release.EmbeddedKeyring()
+	}
+	if err != nil {
+		return nil, mirrors, err
+	}
+	client, err := archive.New(archive.Config{
+		Mirrors:      mirrors.Mirrors,
+		Cache:        c,
+		HTTP:         fetch.New(buildinfo.UserAgent()),
+		Keyring:      kr,
+		Now:          g.now,
+		AllowExpired: g.allowExpired,
+		Offline:      g.offline,
+	})
+	return client, mirrors, err
+}

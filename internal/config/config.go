@@ -1,0 +1,145 @@
+// Package config is the catalog's configuration file (temper.yaml): the
+// settings a team shares for all its image definitions, such as which Debian
+// mirror to read. It also decides where temper's mirror comes from when
+// several places name one: command-line flags, then temper.yaml, then the
+// machine's own apt sources.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/temper-dev/temper/internal/debian/aptsources"
+	"github.com/temper-dev/temper/internal/debian/archive"
+)
+
+// FileName is the configuration file temper looks for in the current
+// directory when --config is not given.
+const FileName = "temper.yaml"
+
+// Config is temper.yaml.
+type Config struct {
+	// Archive is the Debian archive base URL, http://<mirror>/debian.
+	Archive string `yaml:"archive"`
+	// SecurityArchive is the security archive base URL, http://<mirror>/debian-security.
+	SecurityArchive string `yaml:"security_archive"`
+	// Keyring is an OpenPGP keyring file that replaces the embedded Debian archive keys.
+	Keyring string `yaml:"keyring"`
+	// Cache is the cache directory.
+	Cache string `yaml:"cache"`
+
+	// File is where the configuration was read from ("" when none).
+	File string `yaml:"-"`
+}
+
+// Load reads a configuration file strictly: unknown keys and wrong types
+// are errors naming the file and line.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		return nil, fmt.Errorf("%s: %s (valid keys: archive, security_archive, keyring, cache)", path, msg)
+	}
+	c.File = path
+	for _, f := range []struct{ key, val string }{{"archive", c.Archive}, {"security_archive", c.SecurityArchive}} {
+		if f.val == "" {
+			continue
+		}
+		if err := checkURL(f.val); err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", path, f.key, err)
+		}
+	}
+	return &c, nil
+}
+
+// Find loads the file named by explicit, or ./temper.yaml when explicit is
+// empty and that file exists. It returns an empty Config when there is none.
+func Find(explicit string) (*Config, error) {
+	if explicit != "" {
+		return Load(explicit)
+	}
+	if _, err := os.Stat(FileName); err == nil {
+		return Load(FileName)
+	}
+	return &Config{}, nil
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file" {
+		return fmt.Errorf("%q is not an http(s) URL; write it as http://<mirror>/debian", s)
+	}
+	if u.Host == "" && u.Scheme != "file" {
+		return fmt.Errorf("%q has no host; write it as http://<mirror>/debian", s)
+	}
+	return nil
+}
+
+// MirrorChoice is the archive configuration temper will use and where each
+// URL came from, so that `temper archive show` can say so.
+type MirrorChoice struct {
+	archive.Mirrors
+	ArchiveFrom, SecurityFrom string
+}
+
+// ResolveMirrors chooses the archive URLs: flags first, then the catalog
+// configuration, then the machine's apt sources under aptRoot ("/" in
+// production).
+func ResolveMirrors(flagArchive, flagSecurity string, c *Config, aptRoot string) (MirrorChoice, error) {
+	var m MirrorChoice
+	for _, f := range []string{flagArchive, flagSecurity} {
+		if f != "" {
+			if err := checkURL(f); err != nil {
+				return m, err
+			}
+		}
+	}
+	pick := func(dst *string, from *string, flag, conf string) {
+		switch {
+		case flag != "":
+			*dst, *from = flag, "command line"
+		case conf != "":
+			*dst, *from = conf, c.File
+		}
+	}
+	pick(&m.Archive, &m.ArchiveFrom, flagArchive, c.Archive)
+	pick(&m.Security, &m.SecurityFrom, flagSecurity, c.SecurityArchive)
+	if m.Archive == "" || m.Security == "" {
+		srcs, err := aptsources.Load(aptRoot)
+		if err != nil {
+			return m, err
+		}
+		a, s, err := aptsources.Mirrors(srcs)
+		if err != nil && m.Archive == "" {
+			return m, err
+		}
+		if m.Archive == "" {
+			m.Archive, m.ArchiveFrom = a, "apt sources"
+		}
+		if m.Security == "" && s != "" {
+			m.Security, m.SecurityFrom = s, "apt sources"
+		}
+	}
+	if m.Security == "" {
+		return m, fmt.Errorf("no Debian security archive found (archive %s from %s); pass --security-archive http://<mirror>/debian-security or set security_archive in %s", m.Archive, m.ArchiveFrom, FileName)
+	}
+	m.Archive = strings.TrimRight(m.Archive, "/")
+	m.Security = strings.TrimRight(m.Security, "/")
+	return m, nil
+}

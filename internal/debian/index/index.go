@@ -1,0 +1,599 @@
+// Package index reads a Debian Packages index (the decompressed
+// dists/<suite>/<component>/binary-<arch>/Packages file) into Go values,
+// fast: a whole bookworm main index (50 MB, 63,000 stanzas) parses in a few
+// tens of milliseconds.
+//
+// Relationship fields (Depends, Provides, ...) are kept as raw text, folded
+// onto one line; the relation package parses them.
+package index
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/temper-dev/temper/internal/debian/deb822"
+)
+
+// Package is one stanza of a Packages index.
+type Package struct {
+	Name, Version, Architecture, MultiArch string
+	// Source and SourceVersion come from "Source: foo (1.2-3)"; they default
+	// to Name and Version.
+	Source, SourceVersion string
+	Essential             bool
+	Priority, Section     string
+	Maintainer, Homepage  string
+	// Description is the short (first-line) description only.
+	Description string
+	// Relationship fields: raw text, continuation lines folded onto one
+	// line with single spaces.
+	Depends, PreDepends, Recommends, Suggests string
+	Provides, Conflicts, Breaks, Replaces     string
+	Filename                                  string
+	Size, InstalledSize                       int64 // InstalledSize in KiB, 0 if absent
+	SHA256                                    string // lowercase or uppercase hex, as in the index
+}
+
+// ParseError is a stanza that is not a valid Packages entry. Callers add the
+// index file name or URL.
+type ParseError struct {
+	Line    int    // 1-based line of the offending field (or of the stanza)
+	Package string // package name, if known
+	Field   string // offending field name
+	Msg     string // what is wrong
+}
+
+func (e *ParseError) Error() string {
+	if e.Package != "" {
+		return fmt.Sprintf("line %d: package %s: %s", e.Line, e.Package, e.Msg)
+	}
+	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+}
+
+// Parse parses a whole decompressed Packages index held in memory.
+//
+// The returned strings alias data (no copy is made), so data must not be
+// modified afterwards, and it stays in memory while any of the returned
+// strings is reachable. Architecture, Multi-Arch, Priority, Section and
+// Maintainer values are interned (shared, not aliasing data). Duplicate
+// packages are kept, in index order.
+//
+// Syntax errors are *deb822.SyntaxError; invalid entries (a stanza without
+// Package, Version, Architecture, Filename, Size or SHA256, or with a bad
+// Size, Installed-Size, SHA256, Source or Essential value) are *ParseError.
+func Parse(data []byte) ([]Package, error) {
+	chunks := split(data, runtime.GOMAXPROCS(0))
+	if len(chunks) == 1 {
+		return parseChunk(data, 0, newParser())
+	}
+	type result struct {
+		pkgs []Package
+		err  error
+	}
+	results := make([]result, len(chunks))
+	var wg sync.WaitGroup
+	for i, c := range chunks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			line := 0
+			if c.off > 0 {
+				line = bytes.Count(data[:c.off], nl)
+			}
+			pkgs, err := parseChunk(data[c.off:c.end], line, newParser())
+			results[i] = result{pkgs, err}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, r := range results {
+		if r.err != nil {
+			return nil, r.err
+		}
+		n += len(r.pkgs)
+	}
+	all := make([]Package, 0, n)
+	for _, r := range results {
+		all = append(all, r.pkgs...)
+	}
+	return all, nil
+}
+
+var nl = []byte{'\n'}
+
+type chunk struct{ off, end int }
+
+// minChunk is the smallest input worth parsing on a goroutine of its own.
+// A variable so that tests can exercise splitting on small inputs.
+var minChunk = 4 << 20
+
+// split cuts data into at most n chunks at stanza boundaries (after an
+// empty line "\n\n").
+func split(data []byte, n int) []chunk {
+	if n > len(data)/minChunk {
+		n = len(data) / minChunk
+	}
+	if n <= 1 {
+		return []chunk{{0, len(data)}}
+	}
+	var cs []chunk
+	off := 0
+	for i := 1; i < n; i++ {
+		at := len(data) * i / n
+		if at < off {
+			continue
+		}
+		j := bytes.Index(data[at:], []byte("\n\n"))
+		if j < 0 {
+			break
+		}
+		cut := at + j + 2
+		cs = append(cs, chunk{off, cut})
+		off = cut
+	}
+	return append(cs, chunk{off, len(data)})
+}
+
+// parseChunk parses data, whose first line is line+1 of the whole index.
+func parseChunk(data []byte, line int, p *parser) ([]Package, error) {
+	// Estimate the stanza count from the average bookworm stanza size
+	// (~790 bytes) to avoid regrowing the slice.
+	pkgs := make([]Package, 0, len(data)/700+16)
+	sc := deb822.NewBytesScanner(data)
+	sc.SetLine(line)
+	for sc.Scan() {
+		pkgs = append(pkgs, Package{})
+		if err := p.fill(&pkgs[len(pkgs)-1], sc.Stanza()); err != nil {
+			return nil, err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return pkgs, nil
+}
+
+// ParseReader parses a Packages index streamed from r, calling fn for each
+// package in index order; it stops at the first error, including one
+// returned by fn. The *Package is reused by the next call; its strings are
+// independent copies (one allocation per package, interned values shared)
+// and may be kept.
+func ParseReader(r io.Reader, fn func(*Package) error) error {
+	p := newParser()
+	sc := deb822.NewScanner(r)
+	var pkg Package
+	for sc.Scan() {
+		pkg = Package{}
+		if err := p.fill(&pkg, sc.Stanza()); err != nil {
+			return err
+		}
+		detach(&pkg)
+		if err := fn(&pkg); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// detach copies the strings of pkg that may alias the scanner's buffer into
+// one new allocation. Interned strings are shared already; strings from
+// folding are fresh; copying them too is harmless.
+func detach(pkg *Package) {
+	fields := [...]*string{
+		&pkg.Name, &pkg.Version, &pkg.Source, &pkg.SourceVersion,
+		&pkg.Homepage, &pkg.Description,
+		&pkg.Depends, &pkg.PreDepends, &pkg.Recommends, &pkg.Suggests,
+		&pkg.Provides, &pkg.Conflicts, &pkg.Breaks, &pkg.Replaces,
+		&pkg.Filename, &pkg.SHA256,
+	}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
+	}
+	buf := make([]byte, 0, n)
+	for _, f := range fields {
+		if len(*f) == 0 {
+			continue
+		}
+		start := len(buf)
+		buf = append(buf, *f...)
+		*f = unsafe.String(&buf[start], len(*f))
+	}
+}
+
+// Field identifiers.
+const (
+	fUnknown = iota
+	fPackage
+	fVersion
+	fArchitecture
+	fMultiArch
+	fSource
+	fEssential
+	fPriority
+	fSection
+	fMaintainer
+	fHomepage
+	fDescription
+	fDepends
+	fPreDepends
+	fRecommends
+	fSuggests
+	fProvides
+	fConflicts
+	fBreaks
+	fReplaces
+	fFilename
+	fSize
+	fInstalledSize
+	fSHA256
+)
+
+// lookup identifies a field name (ASCII case-insensitive) by its length and
+// first letters, then confirms with one comparison.
+func lookup(n []byte) (int, string) {
+	if len(n) < 4 {
+		return fUnknown, ""
+	}
+	c := n[0] | 0x20
+	var id int
+	var canon string
+	switch len(n) {
+	case 4:
+		id, canon = fSize, "Size"
+	case 6:
+		switch c {
+		case 's':
+			if n[1]|0x20 == 'o' {
+				id, canon = fSource, "Source"
+			} else {
+				id, canon = fSHA256, "SHA256"
+			}
+		case 'b':
+			id, canon = fBreaks, "Breaks"
+		}
+	case 7:
+		switch c {
+		case 'p':
+			id, canon = fPackage, "Package"
+		case 'v':
+			id, canon = fVersion, "Version"
+		case 's':
+			id, canon = fSection, "Section"
+		case 'd':
+			id, canon = fDepends, "Depends"
+		}
+	case 8:
+		switch c {
+		case 'p':
+			if n[2]|0x20 == 'i' {
+				id, canon = fPriority, "Priority"
+			} else {
+				id, canon = fProvides, "Provides"
+			}
+		case 'h':
+			id, canon = fHomepage, "Homepage"
+		case 's':
+			id, canon = fSuggests, "Suggests"
+		case 'r':
+			id, canon = fReplaces, "Replaces"
+		case 'f':
+			id, canon = fFilename, "Filename"
+		}
+	case 9:
+		switch c {
+		case 'e':
+			id, canon = fEssential, "Essential"
+		case 'c':
+			id, canon = fConflicts, "Conflicts"
+		}
+	case 10:
+		switch c {
+		case 'm':
+			if n[1]|0x20 == 'u' {
+				id, canon = fMultiArch, "Multi-Arch"
+			} else {
+				id, canon = fMaintainer, "Maintainer"
+			}
+		case 'r':
+			id, canon = fRecommends, "Recommends"
+		}
+	case 11:
+		switch c {
+		case 'd':
+			id, canon = fDescription, "Description"
+		case 'p':
+			id, canon = fPreDepends, "Pre-Depends"
+		}
+	case 12:
+		id, canon = fArchitecture, "Architecture"
+	case 14:
+		id, canon = fInstalledSize, "Installed-Size"
+	}
+	if id == fUnknown {
+		return fUnknown, ""
+	}
+	if string(n) == canon || equalFold(n, canon) {
+		return id, canon
+	}
+	return fUnknown, ""
+}
+
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// str returns b as a string sharing b's memory.
+func str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// interner shares the string for each distinct value of a repetitive field.
+type interner struct {
+	m    map[string]string
+	last string
+}
+
+func (t *interner) get(b []byte) string {
+	if string(b) == t.last {
+		return t.last
+	}
+	s, ok := t.m[string(b)]
+	if !ok {
+		s = string(b)
+		t.m[s] = s
+	}
+	t.last = s
+	return s
+}
+
+type parser struct {
+	arch, multiArch, priority, section, maintainer interner
+}
+
+func newParser() *parser {
+	p := &parser{}
+	for _, t := range []*interner{&p.arch, &p.multiArch, &p.priority, &p.section, &p.maintainer} {
+		t.m = make(map[string]string)
+	}
+	p.maintainer.m = make(map[string]string, 4096)
+	return p
+}
+
+// Bits of the required fields seen.
+const (
+	hPackage = 1 << iota
+	hVersion
+	hArchitecture
+	hFilename
+	hSize
+	hSHA256
+	hSource
+	hAll = hPackage | hVersion | hArchitecture | hFilename | hSize | hSHA256
+)
+
+// fill sets pkg from the fields of st.
+func (p *parser) fill(pkg *Package, st *deb822.Stanza) error {
+	have := 0
+	var srcVersion []byte
+	var srcLine int
+	var badLine int
+	var badName, badMsg string
+	for i := range st.Fields {
+		f := &st.Fields[i]
+		id, canon := lookup(f.Name)
+		if id == fUnknown {
+			continue
+		}
+		v := f.Value
+		switch id {
+		case fPackage:
+			pkg.Name = str(v)
+			have |= hPackage
+		case fVersion:
+			pkg.Version = str(v)
+			have |= hVersion
+		case fArchitecture:
+			pkg.Architecture = p.arch.get(v)
+			have |= hArchitecture
+		case fMultiArch:
+			pkg.MultiArch = p.multiArch.get(v)
+		case fSource:
+			// "name" or "name (version)".
+			have |= hSource
+			srcLine = f.Line
+			name := v
+			srcVersion = nil
+			if i := bytes.IndexByte(v, ' '); i >= 0 {
+				name = v[:i]
+				rest := bytes.TrimLeft(v[i:], " \t")
+				if len(rest) < 3 || rest[0] != '(' || rest[len(rest)-1] != ')' {
+					if badLine == 0 {
+						badLine, badName, badMsg = f.Line, canon, fmt.Sprintf("invalid Source %q", v)
+					}
+					continue
+				}
+				srcVersion = bytes.TrimSpace(rest[1 : len(rest)-1])
+			}
+			pkg.Source = str(name)
+		case fEssential:
+			switch {
+			case equalFold(v, "yes"):
+				pkg.Essential = true
+			case equalFold(v, "no"):
+				pkg.Essential = false
+			default:
+				if badLine == 0 {
+					badLine, badName, badMsg = f.Line, canon, fmt.Sprintf("invalid Essential %q (want yes or no)", v)
+				}
+			}
+		case fPriority:
+			pkg.Priority = p.priority.get(v)
+		case fSection:
+			pkg.Section = p.section.get(v)
+		case fMaintainer:
+			pkg.Maintainer = p.maintainer.get(v)
+		case fHomepage:
+			pkg.Homepage = str(v)
+		case fDescription:
+			if i := bytes.IndexByte(v, '\n'); i >= 0 {
+				v = v[:i]
+			}
+			pkg.Description = str(v)
+		case fDepends:
+			pkg.Depends = relation(v)
+		case fPreDepends:
+			pkg.PreDepends = relation(v)
+		case fRecommends:
+			pkg.Recommends = relation(v)
+		case fSuggests:
+			pkg.Suggests = relation(v)
+		case fProvides:
+			pkg.Provides = relation(v)
+		case fConflicts:
+			pkg.Conflicts = relation(v)
+		case fBreaks:
+			pkg.Breaks = relation(v)
+		case fReplaces:
+			pkg.Replaces = relation(v)
+		case fFilename:
+			pkg.Filename = str(v)
+			if len(v) > 0 {
+				have |= hFilename
+			}
+		case fSize, fInstalledSize:
+			n, ok := parseSize(v)
+			if !ok {
+				if badLine == 0 {
+					badLine, badName, badMsg = f.Line, canon, fmt.Sprintf("invalid %s %q", canon, v)
+				}
+				continue
+			}
+			if id == fSize {
+				pkg.Size = n
+				have |= hSize
+			} else {
+				pkg.InstalledSize = n
+			}
+		case fSHA256:
+			if !isSHA256(v) {
+				if badLine == 0 {
+					badLine, badName, badMsg = f.Line, canon, fmt.Sprintf("invalid SHA256 %q", v)
+				}
+				continue
+			}
+			pkg.SHA256 = str(v)
+			have |= hSHA256
+		}
+	}
+	if badLine != 0 || have&hAll != hAll {
+		return p.stanzaError(pkg, st, have, badLine, badName, badMsg)
+	}
+	if have&hSource == 0 {
+		pkg.Source = pkg.Name
+	}
+	if srcVersion != nil {
+		pkg.SourceVersion = str(srcVersion)
+	} else {
+		pkg.SourceVersion = pkg.Version
+	}
+	if pkg.Source == "" {
+		return &ParseError{Line: srcLine, Package: pkg.Name, Field: "Source", Msg: "empty Source"}
+	}
+	return nil
+}
+
+func (p *parser) stanzaError(pkg *Package, st *deb822.Stanza, have, badLine int, badName, badMsg string) error {
+	if have&hPackage == 0 || pkg.Name == "" {
+		return &ParseError{Line: st.Line, Field: "Package", Msg: "stanza has no Package field"}
+	}
+	if badLine != 0 {
+		return &ParseError{Line: badLine, Package: pkg.Name, Field: badName, Msg: badMsg}
+	}
+	for _, r := range []struct {
+		bit  int
+		name string
+	}{
+		{hVersion, "Version"}, {hArchitecture, "Architecture"},
+		{hFilename, "Filename"}, {hSize, "Size"}, {hSHA256, "SHA256"},
+	} {
+		if have&r.bit == 0 {
+			return &ParseError{Line: st.Line, Package: pkg.Name, Field: r.name, Msg: "missing " + r.name + " field"}
+		}
+	}
+	return nil
+}
+
+// relation returns a relationship field value on one line.
+func relation(v []byte) string {
+	if bytes.IndexByte(v, '\n') < 0 {
+		return str(v)
+	}
+	out := make([]byte, 0, len(v))
+	for len(v) > 0 {
+		line := v
+		if i := bytes.IndexByte(v, '\n'); i >= 0 {
+			line, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if len(out) > 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, line...)
+	}
+	return str(out)
+}
+
+// parseSize parses a non-negative decimal integer.
+func parseSize(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+func isSHA256(v []byte) bool {
+	if len(v) != 64 {
+		return false
+	}
+	for _, c := range v {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
