@@ -278,10 +278,10 @@ func TestRefusals(t *testing.T) {
 	securityIR := "/debian-security/dists/bookworm-security/InRelease"
 	mainIR := "/debian/dists/bookworm/InRelease"
 	for _, tc := range []struct {
-		name    string
-		setup   func(t *testing.T, e *env)
-		mod     func(*archive.Config)
-		want    []string // substrings of the error
+		name  string
+		setup func(t *testing.T, e *env)
+		mod   func(*archive.Config)
+		want  []string // substrings of the error
 		// absent is content that must not be in the cache afterwards:
 		// the refused file itself.
 		absent string
@@ -307,8 +307,8 @@ func TestRefusals(t *testing.T) {
 			refAbsent: mainIR,
 		},
 		{
-			name:  "expired Valid-Until",
-			setup: func(t *testing.T, e *env) { e.now = securityExpires.Add(time.Hour) },
+			name:      "expired Valid-Until",
+			setup:     func(t *testing.T, e *env) { e.now = securityExpires.Add(time.Hour) },
 			want:      []string{securityIR, "Valid-Until", "--allow-expired"},
 			absent:    "Codename: bookworm-security",
 			refAbsent: securityIR,

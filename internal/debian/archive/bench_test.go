@@ -247,4 +247,3 @@ func BenchmarkParseIndex(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "stanzas")
 }
-

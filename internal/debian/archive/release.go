@@ -14,7 +14,7 @@ import (
 
 // Package is one package version as one suite of the release offers it.
 type Package struct {
-	index.Package
+	*index.Package
 	// Suite is the suite that offers this version, e.g. bookworm-security.
 	Suite string
 	// Base is the archive base URL the suite lives in.
@@ -34,7 +34,9 @@ type Release struct {
 	Sources []IndexSource
 
 	byName map[string][]*Package // every version, highest first
-	names  []string
+
+	namesOnce sync.Once
+	names     []string
 }
 
 // LoadRelease fetches and verifies the release's suites and loads their
@@ -89,16 +91,14 @@ func (c *Client) LoadRelease(ctx context.Context, name, arch string) (*Release, 
 	for k, pkgs := range results {
 		s := suites[k/len(c.cfg.Components)]
 		for i := range pkgs {
-			all = append(all, Package{Package: pkgs[i], Suite: s.Ref.Name, Base: s.Ref.Base})
+			all = append(all, Package{Package: &pkgs[i], Suite: s.Ref.Name, Base: s.Ref.Base})
 		}
 	}
 	for i := range all {
 		p := &all[i]
 		r.byName[p.Name] = append(r.byName[p.Name], p)
 	}
-	r.names = make([]string, 0, len(r.byName))
-	for n, vs := range r.byName {
-		r.names = append(r.names, n)
+	for _, vs := range r.byName {
 		if len(vs) > 1 {
 			// Highest version first; for equal versions keep suite order
 			// (release, -updates, -security), as the indices were appended.
@@ -107,7 +107,6 @@ func (c *Client) LoadRelease(ctx context.Context, name, arch string) (*Release, 
 			})
 		}
 	}
-	sort.Strings(r.names)
 	return r, nil
 }
 
@@ -124,11 +123,21 @@ func (r *Release) Candidate(name string) *Package {
 	return nil
 }
 
-// Names returns every package name in the release, sorted.
-func (r *Release) Names() []string { return r.names }
+// Names returns every package name in the release, sorted. The list is
+// built on first use: most callers only look names up.
+func (r *Release) Names() []string {
+	r.namesOnce.Do(func() {
+		r.names = make([]string, 0, len(r.byName))
+		for n := range r.byName {
+			r.names = append(r.names, n)
+		}
+		sort.Strings(r.names)
+	})
+	return r.names
+}
 
 // Len is the number of distinct package names.
-func (r *Release) Len() int { return len(r.names) }
+func (r *Release) Len() int { return len(r.byName) }
 
 // Suggest returns up to n package names close to name, for "did you mean"
 // errors: names containing it, then names within a small edit distance.
@@ -138,7 +147,7 @@ func (r *Release) Suggest(name string, n int) []string {
 		d    int
 	}
 	var cs []cand
-	for _, other := range r.names {
+	for _, other := range r.Names() {
 		d := -1
 		switch {
 		case strings.HasPrefix(other, name) || strings.HasPrefix(name, other):

@@ -130,8 +130,11 @@ func (c *Cache) Read(sum string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache: reading entry %s: %w", sum, err)
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
+	// Entries are immutable once renamed into place, so the size from Stat
+	// is the size to read: one exact allocation instead of io.ReadAll's
+	// repeated growth (which doubled the time to load a 50 MB index).
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, fmt.Errorf("cache: reading entry %s: %w", sum, err)
 	}
 	h := sha256.Sum256(data)

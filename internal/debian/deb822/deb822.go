@@ -352,7 +352,14 @@ func (s *Scanner) parse(b []byte, atEOF bool) (consumed, lines int, res result) 
 			// field line.
 		}
 		// Field line.
-		col := bytes.IndexByte(b[p:le], ':')
+		// Field names are short: a plain loop beats IndexByte's setup.
+		col := -1
+		for i := p; i < le; i++ {
+			if b[i] == ':' {
+				col = i - p
+				break
+			}
+		}
 		if col <= 0 {
 			msg := "missing ':' in field"
 			if col == 0 {

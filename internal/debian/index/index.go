@@ -586,14 +586,26 @@ func parseSize(v []byte) (int64, bool) {
 	return n, true
 }
 
+// notHex[c] is 1 for bytes that are not hexadecimal digits.
+var notHex = func() (t [256]byte) {
+	for c := range t {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
+// isSHA256 reports whether v is 64 hexadecimal digits. It is branch-free
+// over the digits: the obvious loop was a fifth of Parse's time.
 func isSHA256(v []byte) bool {
 	if len(v) != 64 {
 		return false
 	}
-	for _, c := range v {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
+	v = v[:64]
+	var bad byte
+	for i := 0; i < 64; i += 4 {
+		bad |= notHex[v[i]] | notHex[v[i+1]] | notHex[v[i+2]] | notHex[v[i+3]]
 	}
-	return true
+	return bad == 0
 }

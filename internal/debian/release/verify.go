@@ -125,6 +125,9 @@ func (e *VerifyError) Unwrap() []error {
 // It fails when data is not a single clearsigned message (leading or trailing
 // data is refused), or, with a *VerifyError, when no signature is good.
 func VerifyInRelease(name string, data []byte, kr *Keyring, now time.Time) (*Verified, error) {
+	if kr == nil {
+		return nil, fmt.Errorf("%s: no keyring to verify against", name)
+	}
 	if !bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("-----BEGIN PGP SIGNED MESSAGE-----")) {
 		return nil, fmt.Errorf("%s: %w: it does not start with -----BEGIN PGP SIGNED MESSAGE-----", name, ErrNotClearsigned)
 	}

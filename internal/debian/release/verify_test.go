@@ -486,3 +486,24 @@ func bigRelease(size int) []byte {
 	}
 	return buf.Bytes()
 }
+
+// FuzzVerifyInRelease checks that arbitrary input never panics and that
+// nothing but the genuine signed text is ever accepted.
+func FuzzVerifyInRelease(f *testing.F) {
+	key := releasetest.NewKey(f, "Fuzz", "ed25519")
+	kr := release.NewKeyring(openpgp.EntityList{key})
+	good := releasetest.ClearSign(f, []byte(sampleRelease), key)
+	now := time.Now().Add(time.Minute)
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte("-----BEGIN PGP SIGNED MESSAGE-----\n\n-----BEGIN PGP SIGNATURE-----\n\n-----END PGP SIGNATURE-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := release.VerifyInRelease("fuzz", data, kr, now)
+		if err != nil {
+			return
+		}
+		if string(v.Body) != sampleRelease {
+			t.Fatalf("accepted a different text:\n%q", v.Body)
+		}
+	})
+}
