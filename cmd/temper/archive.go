@@ -111,12 +111,19 @@ type showVersion struct {
 }
 
 type showSuite struct {
-	Name            string    `json:"name"`
-	URL             string    `json:"inrelease_url"`
-	InReleaseSHA256 string    `json:"inrelease_sha256"`
-	Date            time.Time `json:"date"`
-	ValidUntil      time.Time `json:"valid_until,omitzero"`
-	SignedBy        []string  `json:"signed_by"`
+	Name            string          `json:"name"`
+	URL             string          `json:"inrelease_url"`
+	InReleaseSHA256 string          `json:"inrelease_sha256"`
+	Date            time.Time       `json:"date"`
+	ValidUntil      time.Time       `json:"valid_until,omitzero"`
+	SignedBy        []showSignature `json:"signed_by"`
+}
+
+type showSignature struct {
+	KeyID       string `json:"key_id"`
+	Fingerprint string `json:"fingerprint"`
+	UserID      string `json:"user_id"`
+	Algorithm   string `json:"algorithm"`
 }
 
 type showMirrors struct {
@@ -145,14 +152,7 @@ func newShowResult(name string, rel *archive.Release, vs []*archive.Package, m c
 	for _, s := range rel.Suites {
 		ss := showSuite{Name: s.Ref.Name, URL: s.Ref.InReleaseURL(), InReleaseSHA256: s.InReleaseSHA256, Date: s.Release.Date, ValidUntil: s.Release.ValidUntil}
 		for _, sig := range s.Signatures {
-			who := sig.Fingerprint
-			if who == "" {
-				who = sig.KeyID
-			}
-			if sig.UserID != "" {
-				who += " " + sig.UserID
-			}
-			ss.SignedBy = append(ss.SignedBy, who)
+			ss.SignedBy = append(ss.SignedBy, showSignature{KeyID: sig.KeyID, Fingerprint: sig.Fingerprint, UserID: sig.UserID, Algorithm: sig.Algorithm})
 		}
 		r.Suites = append(r.Suites, ss)
 	}
@@ -216,7 +216,12 @@ func (r *showResult) writeText(w io.Writer) error {
 		if !s.ValidUntil.IsZero() {
 			vu = s.ValidUntil.UTC().Format("2006-01-02 15:04 MST")
 		}
-		signer := strings.Join(s.SignedBy, "; ")
+		var signers []string
+		for _, sig := range s.SignedBy {
+			name, _, _ := strings.Cut(sig.UserID, " <")
+			signers = append(signers, sig.KeyID+" ("+name+")")
+		}
+		signer := strings.Join(signers, ", ")
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Date.UTC().Format("2006-01-02 15:04 MST"), vu, s.InReleaseSHA256[:16], signer)
 	}
 	tw.Flush()

@@ -49,6 +49,8 @@ func fixtureArchive(t testing.TB) *testarchive.Archive {
 			{Name: "bookworm", Packages: []testarchive.Package{
 				{Name: "python3", Version: "3.11.2-1+b1", Arch: "amd64", Fields: map[string]string{"Source": "python3-defaults (3.11.2-1)", "Depends": "python3.11 (>= 3.11.2-1~), libpython3-stdlib (= 3.11.2-1+b1)", "Multi-Arch": "allowed"}},
 				{Name: "python3", Version: "3.11.2-1+b1", Arch: "arm64", Fields: map[string]string{"Source": "python3-defaults (3.11.2-1)"}},
+				{Name: "exim4-daemon-light", Version: "4.96-15+deb12u7", Arch: "amd64", Fields: map[string]string{"Provides": "mail-transport-agent"}},
+				{Name: "postfix", Version: "3.7.11-0+deb12u1", Arch: "amd64", Fields: map[string]string{"Provides": "default-mta, mail-transport-agent (= 1)"}},
 				{Name: "libc6", Version: "2.36-9+deb12u1", Arch: "amd64"},
 				{Name: "libc6", Version: "2.36-9+deb12u1", Arch: "arm64"},
 				{Name: "libssl3", Version: "3.0.11-1~deb12u1", Arch: "amd64"},
@@ -463,6 +465,10 @@ func TestUnknownPackageSuggests(t *testing.T) {
 	var nf *archive.NotFoundError
 	if !errors.As(err, &nf) || len(nf.Suggestions) == 0 || nf.Suggestions[0] != "python3" {
 		t.Fatalf("err = %v, want a suggestion of python3", err)
+	}
+	_, err = rel.Lookup("mail-transport-agent")
+	if !errors.As(err, &nf) || strings.Join(nf.ProvidedBy, " ") != "exim4-daemon-light postfix" {
+		t.Fatalf("err = %v, want the two providers of a virtual package", err)
 	}
 }
 

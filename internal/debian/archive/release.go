@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/temper-dev/temper/internal/debian/index"
+	"github.com/temper-dev/temper/internal/debian/relation"
 	"github.com/temper-dev/temper/internal/debian/version"
 )
 
@@ -218,10 +219,16 @@ func editDistance(a, b string, max int) int {
 // NotFoundError is returned for a package the release does not have.
 type NotFoundError struct {
 	Name, Release, Arch string
-	Suggestions         []string
+	// ProvidedBy lists the real packages that provide Name when it is a
+	// virtual package.
+	ProvidedBy  []string
+	Suggestions []string
 }
 
 func (e *NotFoundError) Error() string {
+	if len(e.ProvidedBy) > 0 {
+		return fmt.Sprintf("%q is a virtual package in %s (%s), provided by: %s; name one of them", e.Name, e.Release, e.Arch, strings.Join(e.ProvidedBy, ", "))
+	}
 	msg := fmt.Sprintf("package %q not found in %s (%s)", e.Name, e.Release, e.Arch)
 	if len(e.Suggestions) > 0 {
 		msg += "; did you mean: " + strings.Join(e.Suggestions, ", ") + "?"
@@ -229,12 +236,42 @@ func (e *NotFoundError) Error() string {
 	return msg
 }
 
-// Lookup returns every version of name or a NotFoundError with suggestions.
+// Lookup returns every version of name or a NotFoundError that names the
+// providers of a virtual package, or else close names.
 func (r *Release) Lookup(name string) ([]*Package, error) {
 	if vs := r.byName[name]; len(vs) > 0 {
 		return vs, nil
 	}
-	return nil, &NotFoundError{Name: name, Release: r.Name, Arch: r.Arch, Suggestions: r.Suggest(name, 5)}
+	e := &NotFoundError{Name: name, Release: r.Name, Arch: r.Arch, ProvidedBy: r.Providers(name)}
+	if len(e.ProvidedBy) == 0 {
+		e.Suggestions = r.Suggest(name, 5)
+	}
+	return nil, e
+}
+
+// Providers returns the names of the packages whose candidate Provides
+// name, sorted. It scans the release, so it is for error paths and tools,
+// not for resolvers.
+func (r *Release) Providers(name string) []string {
+	var out []string
+	for pkg, vs := range r.byName {
+		prov := vs[0].Provides
+		if prov == "" || !strings.Contains(prov, name) {
+			continue
+		}
+		rels, err := relation.Parse(prov)
+		if err != nil {
+			continue
+		}
+		for _, rel := range rels {
+			if len(rel.Alternatives) > 0 && rel.Alternatives[0].Name == name {
+				out = append(out, pkg)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Status is what a refresh learned about a release without loading it.
