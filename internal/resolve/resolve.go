@@ -1,0 +1,477 @@
+package resolve
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/temper-dev/temper/internal/debian/archive"
+	"github.com/temper-dev/temper/internal/debian/relation"
+)
+
+// Request is what a definition asks for.
+type Request struct {
+	// Roots are package names, optionally pinned as name=version.
+	Roots []string
+	// Recommends installs Recommends too (apt's default; off for images).
+	Recommends bool
+	// Providers names the provider to use for a virtual package that
+	// several packages provide.
+	Providers map[string]string
+	// Exclude lists packages that must never be chosen: they are treated
+	// as absent from the archive, so alternatives move past them.
+	Exclude []string
+}
+
+// RootReason is the RequiredBy entry of a package the definition lists.
+const RootReason = "definition"
+
+// Result is a resolved closure.
+type Result struct {
+	// Packages is the closure, sorted by name.
+	Packages []*archive.Package
+	// RequiredBy maps each package name to the sorted names of the closure
+	// packages whose dependencies it satisfies; roots include RootReason.
+	RequiredBy map[string][]string
+}
+
+// node is a package marked for installation.
+type node struct {
+	pkg    *archive.Package
+	parent *node  // the package whose dependency brought it in (nil for roots)
+	via    string // that dependency, as written
+}
+
+func (n *node) chain() string {
+	var parts []string
+	for m := n; m != nil; m = m.parent {
+		parts = append(parts, m.pkg.Name)
+	}
+	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+		parts[i], parts[j] = parts[j], parts[i]
+	}
+	return strings.Join(parts, " → ")
+}
+
+type state struct {
+	u       *Universe
+	req     Request
+	cand    map[string]*archive.Package // candidate overrides from name=version roots
+	exclude map[string]bool
+	marked  map[string]*node
+	order   []*node
+}
+
+// Resolve computes the closure of req's roots in u.
+func (u *Universe) Resolve(req Request) (*Result, error) {
+	s := &state{u: u, req: req, cand: map[string]*archive.Package{}, exclude: map[string]bool{}, marked: map[string]*node{}}
+	for _, x := range req.Exclude {
+		s.exclude[x] = true
+	}
+	var roots []*node
+	for _, r := range req.Roots {
+		name, pin, pinned := strings.Cut(r, "=")
+		pkg, err := s.rootPackage(name, pin, pinned)
+		if err != nil {
+			return nil, err
+		}
+		if n, ok := s.marked[pkg.Name]; ok {
+			roots = append(roots, n)
+			continue
+		}
+		n := &node{pkg: pkg}
+		s.mark(n)
+		roots = append(roots, n)
+	}
+	for _, n := range roots {
+		if err := s.installDeps(n); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkConflicts(); err != nil {
+		return nil, err
+	}
+	return s.result(roots), nil
+}
+
+func (s *state) rootPackage(name, pin string, pinned bool) (*archive.Package, error) {
+	rel := s.u.rel
+	if s.exclude[name] {
+		return nil, fmt.Errorf("%s (%s): %s is both a root package and excluded", rel.Name, rel.Arch, name)
+	}
+	vs := rel.Versions(name)
+	if len(vs) == 0 {
+		provs := s.providerChoices(name, relation.Possibility{Name: name})
+		switch {
+		case len(provs) == 1:
+			return provs[0], nil // apt-get: "Note, selecting X instead of virtual Y"
+		case len(provs) > 1:
+			if chosen, ok := s.req.Providers[name]; ok {
+				for _, p := range provs {
+					if p.Name == chosen {
+						return p, nil
+					}
+				}
+				return nil, fmt.Errorf("%s (%s): providers: %s = %s, but %s does not provide %s (providers: %s)", rel.Name, rel.Arch, name, chosen, chosen, name, joinNames(provs))
+			}
+			return nil, &VirtualError{Name: name, Release: rel.Name, Arch: rel.Arch, Providers: namesOf(provs)}
+		}
+		_, err := rel.Lookup(name)
+		return nil, err
+	}
+	if !pinned {
+		return vs[0], nil
+	}
+	for _, v := range vs {
+		if v.Version == pin {
+			s.cand[name] = v
+			return v, nil
+		}
+	}
+	var have []string
+	for _, v := range vs {
+		have = append(have, v.Version+" ("+v.Suite+")")
+	}
+	return nil, fmt.Errorf("%s (%s): %s=%s: no such version (the release has %s)", rel.Name, rel.Arch, name, pin, strings.Join(have, ", "))
+}
+
+// VirtualError is a virtual package with several providers and no choice.
+type VirtualError struct {
+	Name, Release, Arch string
+	Providers           []string
+	Chain               string // the dependency chain that needs it ("" for a root)
+}
+
+func (e *VirtualError) Error() string {
+	where := "listed in the definition"
+	if e.Chain != "" {
+		where = "needed by " + e.Chain
+	}
+	return fmt.Sprintf("%s (%s): %s (%s) is a virtual package provided by %s; choose one in the definition, e.g.\n  providers:\n    %s: %s",
+		e.Release, e.Arch, e.Name, where, strings.Join(e.Providers, ", "), e.Name, e.Providers[0])
+}
+
+func namesOf(ps []*archive.Package) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Name
+	}
+	return out
+}
+
+func (s *state) mark(n *node) {
+	s.marked[n.pkg.Name] = n
+	s.order = append(s.order, n)
+}
+
+// candidate returns the version apt would install for name, or nil.
+func (s *state) candidate(name string) *archive.Package {
+	if s.exclude[name] {
+		return nil
+	}
+	if c, ok := s.cand[name]; ok {
+		return c
+	}
+	return s.u.rel.Candidate(name)
+}
+
+// archOK reports whether a package satisfies an architecture qualifier.
+// Images are single-architecture, so every candidate is native or "all";
+// ":any" additionally needs Multi-Arch: allowed, as in dpkg and apt.
+func archOK(p relation.Possibility, pkg *archive.Package) bool {
+	if p.ArchQual == "any" {
+		return pkg.MultiArch == "allowed"
+	}
+	return true
+}
+
+// satisfiedByMarked reports whether a marked package (real or providing)
+// satisfies the possibility, and which.
+func (s *state) satisfiedByMarked(p relation.Possibility) *node {
+	if n, ok := s.marked[p.Name]; ok && p.SatisfiedBy(n.pkg.Version) && archOK(p, n.pkg) {
+		return n
+	}
+	for _, pv := range s.u.providers[p.Name] {
+		n, ok := s.marked[pv.pkg.Name]
+		if !ok || n.pkg != pv.pkg {
+			continue
+		}
+		if providesSatisfies(p, pv) && (p.ArchQual != "any" || pv.pkg.MultiArch == "allowed") {
+			return n
+		}
+	}
+	return nil
+}
+
+func providesSatisfies(p relation.Possibility, pv provision) bool {
+	if p.Op == relation.None {
+		return true
+	}
+	return pv.version != "" && p.SatisfiedBy(pv.version)
+}
+
+// providerChoices lists candidates that provide p (not the real package).
+func (s *state) providerChoices(name string, p relation.Possibility) []*archive.Package {
+	var out []*archive.Package
+	for _, pv := range s.u.providers[name] {
+		if s.exclude[pv.pkg.Name] || s.candidate(pv.pkg.Name) != pv.pkg {
+			continue
+		}
+		if providesSatisfies(p, pv) && (p.ArchQual != "any" || pv.pkg.MultiArch == "allowed") {
+			out = append(out, pv.pkg)
+		}
+	}
+	return out
+}
+
+// satisfiable reports whether a group can be satisfied by a marked package
+// or by some candidate.
+func (s *state) satisfiable(g relation.Relation) bool {
+	for _, p := range g.Alternatives {
+		if !p.AppliesToArch(s.u.rel.Arch) {
+			continue
+		}
+		if s.satisfiedByMarked(p) != nil {
+			return true
+		}
+		if c := s.candidate(p.Name); c != nil && p.SatisfiedBy(c.Version) && archOK(p, c) {
+			return true
+		}
+		if len(s.providerChoices(p.Name, p)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *state) groups(pkg *archive.Package) ([]relation.Relation, error) {
+	d := s.u.parsed(pkg)
+	if d.err != nil {
+		return nil, d.err
+	}
+	gs := make([]relation.Relation, 0, len(d.pre)+len(d.dep)+len(d.rec))
+	gs = append(gs, d.pre...)
+	gs = append(gs, d.dep...)
+	if s.req.Recommends {
+		gs = append(gs, d.rec...)
+	}
+	return gs, nil
+}
+
+// applicable drops alternatives restricted to other architectures; a group
+// left empty does not apply at all.
+func (s *state) applicable(g relation.Relation) relation.Relation {
+	out := relation.Relation{Alternatives: make([]relation.Possibility, 0, len(g.Alternatives))}
+	for _, p := range g.Alternatives {
+		if p.AppliesToArch(s.u.rel.Arch) {
+			out.Alternatives = append(out.Alternatives, p)
+		}
+	}
+	return out
+}
+
+// installOK is apt's IsInstallOkDependenciesSatisfiableByCandidates.
+func (s *state) installOK(pkg *archive.Package) bool {
+	gs, err := s.groups(pkg)
+	if err != nil {
+		return false
+	}
+	for _, g := range gs {
+		g = s.applicable(g)
+		if len(g.Alternatives) > 0 && !s.satisfiable(g) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *state) installDeps(n *node) error {
+	all, err := s.groups(n.pkg)
+	if err != nil {
+		return err
+	}
+	// Collect first: a group satisfied now is never revisited.
+	var todo []relation.Relation
+	for _, g := range all {
+		g = s.applicable(g)
+		if len(g.Alternatives) == 0 || s.groupSatisfied(g) {
+			continue
+		}
+		todo = append(todo, g)
+	}
+	for _, g := range todo {
+		if s.groupSatisfied(g) {
+			continue // an earlier group's subtree satisfied it
+		}
+		chosen, err := s.choose(n, g)
+		if err != nil {
+			return err
+		}
+		if chosen == nil {
+			continue
+		}
+		c := &node{pkg: chosen, parent: n, via: g.String()}
+		s.mark(c)
+		if err := s.installDeps(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *state) groupSatisfied(g relation.Relation) bool {
+	for _, p := range g.Alternatives {
+		if s.satisfiedByMarked(p) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// choose picks the package that satisfies g, in apt's order.
+func (s *state) choose(n *node, g relation.Relation) (*archive.Package, error) {
+	rel := s.u.rel
+	for _, p := range g.Alternatives {
+		if c := s.candidate(p.Name); c != nil && p.SatisfiedBy(c.Version) && archOK(p, c) {
+			if s.installOK(c) {
+				return c, nil
+			}
+		}
+		provs := s.providerChoices(p.Name, p)
+		if len(provs) > 1 {
+			chosen, ok := s.req.Providers[p.Name]
+			if !ok {
+				return nil, &VirtualError{Name: p.Name, Release: rel.Name, Arch: rel.Arch, Providers: namesOf(provs), Chain: n.chain()}
+			}
+			var pick *archive.Package
+			for _, pr := range provs {
+				if pr.Name == chosen {
+					pick = pr
+				}
+			}
+			if pick == nil {
+				return nil, fmt.Errorf("%s (%s): providers: %s = %s, but %s does not provide %s here (providers: %s)", rel.Name, rel.Arch, p.Name, chosen, chosen, p, joinNames(provs))
+			}
+			provs = []*archive.Package{pick}
+		}
+		for _, pr := range provs {
+			if s.installOK(pr) {
+				return pr, nil
+			}
+		}
+	}
+	return nil, s.unsatisfiable(n, g)
+}
+
+// UnsatisfiableError is a dependency nothing in the release satisfies.
+type UnsatisfiableError struct {
+	Release, Arch string
+	Chain         string // root → ... → the package with the dependency
+	Dependency    string
+	Why           []string
+}
+
+func (e *UnsatisfiableError) Error() string {
+	return fmt.Sprintf("%s (%s): %s depends on %s, which cannot be satisfied: %s", e.Release, e.Arch, e.Chain, e.Dependency, strings.Join(e.Why, "; "))
+}
+
+func (s *state) unsatisfiable(n *node, g relation.Relation) error {
+	e := &UnsatisfiableError{Release: s.u.rel.Name, Arch: s.u.rel.Arch, Chain: n.chain(), Dependency: g.String()}
+	for _, p := range g.Alternatives {
+		c := s.candidate(p.Name)
+		switch {
+		case s.exclude[p.Name]:
+			e.Why = append(e.Why, p.Name+" is excluded by the definition")
+		case c == nil && len(s.u.providers[p.Name]) == 0:
+			e.Why = append(e.Why, p.Name+" is not in "+s.u.rel.Name+" for "+s.u.rel.Arch)
+		case c != nil && !p.SatisfiedBy(c.Version):
+			e.Why = append(e.Why, fmt.Sprintf("%s's candidate is %s (%s)", p.Name, c.Version, c.Suite))
+		case c != nil && !archOK(p, c):
+			e.Why = append(e.Why, fmt.Sprintf("%s is Multi-Arch: %q, so it cannot satisfy %s", p.Name, c.MultiArch, p))
+		case c != nil:
+			e.Why = append(e.Why, p.Name+" "+c.Version+" has dependencies that cannot be satisfied")
+		default:
+			e.Why = append(e.Why, "no provider of "+p.String()+" is installable")
+		}
+	}
+	return e
+}
+
+// ConflictError is a Conflicts or Breaks between two closure packages.
+type ConflictError struct {
+	Release, Arch  string
+	Kind           string // "Conflicts" or "Breaks"
+	Chain, Against string
+	Relation       string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s (%s): %s %s %s, but both are in the image:\n  %s\n  %s",
+		e.Release, e.Arch, first(e.Chain), e.Kind, e.Relation, e.Chain, e.Against)
+}
+
+func first(chain string) string {
+	parts := strings.Split(chain, " → ")
+	return parts[len(parts)-1]
+}
+
+func (s *state) checkConflicts() error {
+	for _, n := range s.order {
+		d := s.u.parsed(n.pkg)
+		for _, k := range []struct {
+			kind string
+			rs   relation.Relations
+		}{{"Conflicts", d.conflicts}, {"Breaks", d.breaks}} {
+			for _, g := range k.rs {
+				for _, p := range g.Alternatives {
+					if !p.AppliesToArch(s.u.rel.Arch) {
+						continue
+					}
+					if m := s.satisfiedByMarked(p); m != nil && m.pkg.Name != n.pkg.Name {
+						return &ConflictError{Release: s.u.rel.Name, Arch: s.u.rel.Arch, Kind: k.kind, Chain: n.chain(), Against: m.chain(), Relation: p.String()}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *state) result(roots []*node) *Result {
+	r := &Result{RequiredBy: map[string][]string{}}
+	why := map[string]map[string]bool{}
+	add := func(pkg, by string) {
+		if why[pkg] == nil {
+			why[pkg] = map[string]bool{}
+		}
+		why[pkg][by] = true
+	}
+	for _, n := range roots {
+		add(n.pkg.Name, RootReason)
+	}
+	for _, n := range s.order {
+		r.Packages = append(r.Packages, n.pkg)
+		gs, _ := s.groups(n.pkg)
+		for _, g := range gs {
+			g = s.applicable(g)
+			for _, p := range g.Alternatives {
+				if m := s.satisfiedByMarked(p); m != nil {
+					if m.pkg.Name != n.pkg.Name {
+						add(m.pkg.Name, n.pkg.Name)
+					}
+					break
+				}
+			}
+		}
+	}
+	sort.Slice(r.Packages, func(i, j int) bool { return r.Packages[i].Name < r.Packages[j].Name })
+	for pkg, set := range why {
+		list := make([]string, 0, len(set))
+		for by := range set {
+			list = append(list, by)
+		}
+		sort.Strings(list)
+		r.RequiredBy[pkg] = list
+	}
+	return r
+}
