@@ -376,7 +376,14 @@ func (e *UnsatisfiableError) Error() string {
 }
 
 func (s *state) unsatisfiable(n *node, g relation.Relation) error {
-	e := &UnsatisfiableError{Release: s.u.rel.Name, Arch: s.u.rel.Arch, Chain: n.chain(), Dependency: g.String()}
+	return s.explain(n.chain(), g, 0)
+}
+
+// explain says why nothing satisfies g. When the only way to satisfy it is
+// a package whose own dependencies fail, it follows that package down, so
+// the error names the dependency that really fails and the whole chain.
+func (s *state) explain(chain string, g relation.Relation, depth int) *UnsatisfiableError {
+	e := &UnsatisfiableError{Release: s.u.rel.Name, Arch: s.u.rel.Arch, Chain: chain, Dependency: g.String()}
 	for _, p := range g.Alternatives {
 		c := s.candidate(p.Name)
 		switch {
@@ -389,12 +396,36 @@ func (s *state) unsatisfiable(n *node, g relation.Relation) error {
 		case c != nil && !archOK(p, c):
 			e.Why = append(e.Why, fmt.Sprintf("%s is Multi-Arch: %q, so it cannot satisfy %s", p.Name, c.MultiArch, p))
 		case c != nil:
+			if inner := s.failingGroup(c); inner != nil && depth < 20 {
+				sub := s.explain(chain+" → "+c.Name, *inner, depth+1)
+				if len(g.Alternatives) == 1 {
+					return sub
+				}
+				e.Why = append(e.Why, sub.Error())
+				continue
+			}
 			e.Why = append(e.Why, p.Name+" "+c.Version+" has dependencies that cannot be satisfied")
 		default:
 			e.Why = append(e.Why, "no provider of "+p.String()+" is installable")
 		}
 	}
 	return e
+}
+
+// failingGroup returns the first dependency group of pkg that nothing can
+// satisfy.
+func (s *state) failingGroup(pkg *archive.Package) *relation.Relation {
+	gs, err := s.groups(pkg)
+	if err != nil {
+		return nil
+	}
+	for _, g := range gs {
+		g = s.applicable(g)
+		if len(g.Alternatives) > 0 && !s.satisfiable(g) {
+			return &g
+		}
+	}
+	return nil
 }
 
 // ConflictError is a Conflicts or Breaks between two closure packages.
