@@ -136,11 +136,11 @@ func TestAlternatives(t *testing.T) {
 		roots []string
 		want  string
 	}{
-		{[]string{"a", "c"}, "a=1 b=1 c=1"},          // c's "d | b" is satisfied by b, already chosen for a
-		{[]string{"c", "a"}, "a=1 c=1 d=1"},          // and the other way round
-		{[]string{"a", "d", "c"}, "a=1 c=1 d=1"},     // roots are marked first: d, a root, satisfies a's "b | d"
-		{[]string{"e"}, "b=1 e=1"},                   // first satisfiable alternative
-		{[]string{"f"}, "d=1 f=1"},                   // an alternative whose own dependencies fail is skipped
+		{[]string{"a", "c"}, "a=1 b=1 c=1"},      // c's "d | b" is satisfied by b, already chosen for a
+		{[]string{"c", "a"}, "a=1 c=1 d=1"},      // and the other way round
+		{[]string{"a", "d", "c"}, "a=1 c=1 d=1"}, // roots are marked first: d, a root, satisfies a's "b | d"
+		{[]string{"e"}, "b=1 e=1"},               // first satisfiable alternative
+		{[]string{"f"}, "d=1 f=1"},               // an alternative whose own dependencies fail is skipped
 	} {
 		res, err := u.Resolve(resolve.Request{Roots: tc.roots})
 		if err != nil {
