@@ -214,7 +214,9 @@ func (s *Scanner) Scan() bool {
 			s.st.Fields = s.st.Fields[:0]
 			return false
 		}
-		// resMore
+		// resMore: n bytes of blank lines and comments were consumed.
+		s.start += n
+		s.line += lines
 		if err := s.fill(); err != nil {
 			s.err = err
 			s.done = true
@@ -285,10 +287,13 @@ func (s *Scanner) parse(b []byte, atEOF bool) (consumed, lines int, res result) 
 	// or s.arena[curArena:].
 	curVS, curVE, curArena := 0, 0, -1
 	p := 0
+	// Blank and comment lines before the stanza: consumed even when more
+	// input is needed, so they do not count against the buffer limit.
+	skip, skipLines := 0, 0
 	for {
 		if p >= len(b) {
 			if !atEOF {
-				return 0, 0, resMore
+				return skip, skipLines, resMore
 			}
 			if inStanza {
 				s.st.Fields = fields
@@ -303,7 +308,7 @@ func (s *Scanner) parse(b []byte, atEOF bool) (consumed, lines int, res result) 
 			next = le + 1
 		} else {
 			if !atEOF {
-				return 0, 0, resMore
+				return skip, skipLines, resMore
 			}
 			le, next = len(b), len(b)
 		}
@@ -312,6 +317,9 @@ func (s *Scanner) parse(b []byte, atEOF bool) (consumed, lines int, res result) 
 		switch c {
 		case '#':
 			p = next
+			if !inStanza {
+				skip, skipLines = p, line-s.line
+			}
 			continue
 		case ' ', '\t', '\r', '\n':
 			e := le
@@ -324,6 +332,7 @@ func (s *Scanner) parse(b []byte, atEOF bool) (consumed, lines int, res result) 
 					s.st.Fields = fields
 					return p, line - s.line, resStanza
 				}
+				skip, skipLines = p, line-s.line
 				continue
 			}
 			if c == ' ' || c == '\t' {

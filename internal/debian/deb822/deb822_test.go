@@ -339,3 +339,18 @@ func BenchmarkStreamScanner(b *testing.B) {
 }
 
 func show(v []flat) string { return fmt.Sprintf("%#v", v) }
+
+// TestLongComments checks that blank lines and comments before a stanza do
+// not count against the stanza size limit.
+func TestLongComments(t *testing.T) {
+	in := strings.Repeat("# a comment line\n\n", 100) + "A: 1\n"
+	sc := newScannerSize(strings.NewReader(in), 16)
+	sc.maxSize = 64
+	got, err := scanAll(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []flat{{201, []string{"201|A|1"}}}; show(got) != show(want) {
+		t.Fatalf("got %s", show(got))
+	}
+}

@@ -3,8 +3,10 @@ package index
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -268,7 +270,7 @@ func BenchmarkParseSerial(b *testing.B) {
 	b.ReportAllocs()
 	defer cpuMetric(b)()
 	for b.Loop() {
-		if _, err := parseChunk(data, 0, newParser()); err != nil {
+		if _, err := parseChunk(data, make([]Package, 0, len(data)/700+16)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -309,3 +311,77 @@ func BenchmarkScanOnly(b *testing.B) {
 }
 
 func unsafePtr(s string) *byte { return unsafe.StringData(s) }
+
+// TestParseSplitOverflow uses stanzas far smaller than the estimate assumes,
+// so chunks outgrow their regions of the result slice.
+func TestParseSplitOverflow(t *testing.T) {
+	old := minChunk
+	minChunk = 1
+	defer func() { minChunk = old }()
+	var sb strings.Builder
+	for i := range 500 {
+		fmt.Fprintf(&sb, "Package: p%d\nVersion: 1\nArchitecture: all\nFilename: f\nSize: %d\nSHA256: %064d\n\n", i, i, i)
+	}
+	data := []byte(sb.String())
+	for _, procs := range []int{1, 2, 4} {
+		prev := runtime.GOMAXPROCS(procs)
+		got, err := Parse(data)
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 500 {
+			t.Fatalf("GOMAXPROCS=%d: %d packages", procs, len(got))
+		}
+		for i, p := range got {
+			if p.Name != fmt.Sprintf("p%d", i) || p.Size != int64(i) {
+				t.Fatalf("GOMAXPROCS=%d: package %d = %+v", procs, i, p)
+			}
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(readFixtureF(f))
+	f.Add([]byte("Package: a\nVersion: 1\nArchitecture: all\nFilename: f\nSize: 1\nSHA256: " + strings.Repeat("a", 64) + "\nSource: b (2)\nDepends: x,\n y\n"))
+	f.Add([]byte("Package: a\r\nEssential: no\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, werr := Parse(data)
+		got, gerr := parseReaderAll(iotest.HalfReader(bytes.NewReader(data)))
+		if errString(werr) != errString(gerr) {
+			t.Fatalf("Parse err %v, ParseReader err %v", werr, gerr)
+		}
+		if werr != nil {
+			return
+		}
+		if len(want) == 0 && len(got) == 0 {
+			return
+		}
+		if !reflect.DeepEqual(want, got) {
+			t.Fatalf("Parse %+v\nParseReader %+v", want, got)
+		}
+		for _, p := range want {
+			if p.Name == "" || p.Source == "" || p.SourceVersion == "" || len(p.SHA256) != 64 {
+				t.Fatalf("incomplete package %+v", p)
+			}
+			if strings.Contains(p.Depends, "\n") || strings.Contains(p.Description, "\n") {
+				t.Fatalf("unfolded value in %+v", p)
+			}
+		}
+	})
+}
+
+func readFixtureF(f *testing.F) []byte {
+	data, err := os.ReadFile("testdata/Packages")
+	if err != nil {
+		f.Fatal(err)
+	}
+	return data
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
