@@ -53,6 +53,6 @@ func newRootCommand(g *globalFlags) *cobra.Command {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	g.register(root)
-	root.AddCommand(newVersionCommand(), newArchiveCommand(g))
+	root.AddCommand(newVersionCommand(), newArchiveCommand(g), newLockCommand(g))
 	return root
 }

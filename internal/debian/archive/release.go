@@ -44,6 +44,15 @@ type Release struct {
 // Packages indices for one architecture ("all" packages are part of every
 // binary-<arch> index). Suites and indices load concurrently.
 func (c *Client) LoadRelease(ctx context.Context, name, arch string) (*Release, error) {
+	return c.LoadReleaseComponents(ctx, name, arch, c.cfg.Components)
+}
+
+// LoadReleaseComponents is LoadRelease for the given archive components
+// (main, contrib, ...) instead of the client's.
+func (c *Client) LoadReleaseComponents(ctx context.Context, name, arch string, components []string) (*Release, error) {
+	if len(components) == 0 {
+		components = c.cfg.Components
+	}
 	refs, err := SuitesOf(name, c.cfg.Mirrors)
 	if err != nil {
 		return nil, err
@@ -53,13 +62,13 @@ func (c *Client) LoadRelease(ctx context.Context, name, arch string) (*Release, 
 		comp  string
 	}
 	suites := make([]*Suite, len(refs))
-	results := make([][]index.Package, len(refs)*len(c.cfg.Components))
+	results := make([][]index.Package, len(refs)*len(components))
 	srcs := make([]IndexSource, len(results))
 	errs := make([]error, len(results))
 	var wg sync.WaitGroup
 	for i, ref := range refs {
-		for j, comp := range c.cfg.Components {
-			k := i*len(c.cfg.Components) + j
+		for j, comp := range components {
+			k := i*len(components) + j
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -90,7 +99,7 @@ func (c *Client) LoadRelease(ctx context.Context, name, arch string) (*Release, 
 	}
 	all := make([]Package, 0, total)
 	for k, pkgs := range results {
-		s := suites[k/len(c.cfg.Components)]
+		s := suites[k/len(components)]
 		for i := range pkgs {
 			all = append(all, Package{Package: &pkgs[i], Suite: s.Ref.Name, Base: s.Ref.Base})
 		}
