@@ -2,57 +2,18 @@ package archive_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/temper-dev/temper/internal/debian/aptsources"
 	"github.com/temper-dev/temper/internal/debian/archive"
-	"github.com/temper-dev/temper/internal/debian/cache"
-	"github.com/temper-dev/temper/internal/debian/fetch"
-	"github.com/temper-dev/temper/internal/debian/release"
+	"github.com/temper-dev/temper/internal/debian/livetest"
 	"github.com/temper-dev/temper/internal/debian/version"
 )
 
-// liveMirrors returns the Debian mirrors named in this machine's apt
-// sources, skipping the test unless live tests are enabled (CI=true or
-// TEMPER_LIVE=1). In CI a missing mirror is a failure, not a skip.
-func liveMirrors(t testing.TB) archive.Mirrors {
-	t.Helper()
-	if os.Getenv("CI") != "true" && os.Getenv("TEMPER_LIVE") != "1" {
-		t.Skip("live test: set TEMPER_LIVE=1 (CI sets CI=true) to read the real Debian archive")
-	}
-	srcs, err := aptsources.Load("/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, s, err := aptsources.Mirrors(srcs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s == "" {
-		t.Fatal("this machine's apt sources name no security archive")
-	}
-	return archive.Mirrors{Archive: a, Security: s}
-}
+func liveMirrors(t testing.TB) archive.Mirrors { return livetest.Mirrors(t) }
 
 func liveClient(t testing.TB, dir string, offline bool) *archive.Client {
-	t.Helper()
-	kr, err := release.EmbeddedKeyring()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cache.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := archive.New(archive.Config{
-		Mirrors: liveMirrors(t), Cache: c, HTTP: fetch.New("temper-live-test"), Keyring: kr, Offline: offline,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return client
+	return livetest.Client(t, dir, offline)
 }
 
 // TestLiveReleases verifies bookworm's and trixie's InRelease files with the

@@ -1,0 +1,204 @@
+package lock_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+
+	"github.com/temper-dev/temper/internal/debian/archive"
+	"github.com/temper-dev/temper/internal/debian/cache"
+	"github.com/temper-dev/temper/internal/debian/fetch"
+	"github.com/temper-dev/temper/internal/debian/release"
+	"github.com/temper-dev/temper/internal/debian/release/releasetest"
+	"github.com/temper-dev/temper/internal/debian/testarchive"
+	"github.com/temper-dev/temper/internal/lock"
+	"github.com/temper-dev/temper/internal/spec"
+)
+
+type fixture struct {
+	srv    *testarchive.Server
+	client func() *archive.Client
+	dir    string
+}
+
+func newFixture(t *testing.T) *fixture {
+	key := releasetest.NewKeyAt(t, "lock fixture", "ed25519", testarchive.KeyCreation, 0)
+	pk := func(name, ver, arch string, kv ...string) testarchive.Package {
+		f := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			f[kv[i]] = kv[i+1]
+		}
+		return testarchive.Package{Name: name, Version: ver, Arch: arch, Fields: f}
+	}
+	a := &testarchive.Archive{Signers: []*openpgp.Entity{key}, Suites: []testarchive.Suite{
+		{Name: "bookworm", Packages: []testarchive.Package{
+			pk("python3", "3.11.2-1+b1", "amd64", "Depends", "libc6 (>= 2.36), tzdata", "Source", "python3-defaults (3.11.2-1)"),
+			pk("python3", "3.11.2-1+b1", "arm64", "Depends", "libc6 (>= 2.36), tzdata", "Source", "python3-defaults (3.11.2-1)"),
+			pk("libc6", "2.36-9+deb12u1", "amd64"),
+			pk("libc6", "2.36-9+deb12u1", "arm64"),
+			pk("tzdata", "2025b-0+deb12u1", "all"),
+			pk("amd64only", "1.0", "amd64"),
+		}},
+		{Name: "bookworm-updates"},
+		{Name: "bookworm-security", Archive: "debian-security", Packages: []testarchive.Package{
+			pk("libc6", "2.36-9+deb12u10", "amd64", "Source", "glibc"),
+			pk("libc6", "2.36-9+deb12u10", "arm64", "Source", "glibc"),
+		}},
+	}}
+	f := &fixture{srv: testarchive.Serve(t, a.Files(t)), dir: t.TempDir()}
+	c, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.client = func() *archive.Client {
+		h := fetch.New("test")
+		h.Backoff = time.Millisecond
+		cl, err := archive.New(archive.Config{
+			Mirrors: archive.Mirrors{Archive: f.srv.ArchiveURL(), Security: f.srv.SecurityURL()},
+			Cache:   c, HTTP: h, Keyring: release.NewKeyring(openpgp.EntityList{key}),
+			Now: func() time.Time { return testarchive.DefaultDate.Add(time.Hour) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	return f
+}
+
+func (f *fixture) write(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(f.dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (f *fixture) run(t *testing.T) map[string]lock.Outcome {
+	t.Helper()
+	outs, err := lock.Run(context.Background(), []string{f.dir}, lock.Options{Client: f.client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]lock.Outcome{}
+	for _, o := range outs {
+		m[filepath.Base(o.Definition)] = o
+	}
+	return m
+}
+
+const pythonDef = `name: python
+version: "3.11"
+debian:
+  release: bookworm
+architectures: [amd64, arm64]
+packages: [python3]
+`
+
+func TestLockWritesAndIsStable(t *testing.T) {
+	f := newFixture(t)
+	f.write(t, "python-3.11.yaml", pythonDef)
+	f.write(t, "other.yaml", strings.Replace(pythonDef, "name: python", "name: other", 1))
+	os.MkdirAll(filepath.Join(f.dir, "sub"), 0o755)
+	f.write(t, "sub/third.yaml", strings.Replace(pythonDef, "name: python", "name: third", 1))
+	f.write(t, "temper.yaml", "archive: http://example.invalid/debian\n") // configuration, not a definition
+
+	outs := f.run(t)
+	if len(outs) != 3 {
+		t.Fatalf("outcomes: %v", outs)
+	}
+	o := outs["python-3.11.yaml"]
+	if o.Err != nil || !o.Changed || o.Packages["amd64"] != 3 || o.Packages["arm64"] != 3 {
+		t.Fatalf("outcome %+v", o)
+	}
+	data, err := os.ReadFile(filepath.Join(f.dir, "python-3.11.lock.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := spec.ParseLock("python-3.11.lock.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Suites) != 3 || l.Suites[2].Name != "bookworm-security" || l.Definition.File != "python-3.11.yaml" {
+		t.Errorf("lock header %+v", l)
+	}
+	var libc spec.LockedPackage
+	for _, p := range l.Architectures["arm64"].Packages {
+		if p.Name == "libc6" {
+			libc = p
+		}
+	}
+	if libc.Version != "2.36-9+deb12u10" || libc.Suite != "bookworm-security" || libc.Source != "glibc" || len(libc.SHA256) != 64 ||
+		!strings.HasPrefix(libc.Filename, "pool/") || strings.Join(libc.RequiredBy, ",") != "python3" {
+		t.Errorf("libc6 entry %+v", libc)
+	}
+	// One index load per release and architecture, however many definitions.
+	for _, arch := range []string{"amd64", "arm64"} {
+		if n := f.srv.TotalHits("/debian/dists/bookworm/main/binary-" + arch + "/"); n != 1 {
+			t.Errorf("bookworm %s index fetched %d times", arch, n)
+		}
+	}
+	// Nothing changed: byte-identical, not rewritten.
+	st1, _ := os.Stat(filepath.Join(f.dir, "python-3.11.lock.yaml"))
+	time.Sleep(10 * time.Millisecond)
+	outs = f.run(t)
+	if o := outs["python-3.11.yaml"]; o.Err != nil || o.Changed {
+		t.Errorf("second run: %+v", o)
+	}
+	st2, _ := os.Stat(filepath.Join(f.dir, "python-3.11.lock.yaml"))
+	if !st1.ModTime().Equal(st2.ModTime()) {
+		t.Error("an unchanged lock was rewritten")
+	}
+	again, _ := os.ReadFile(filepath.Join(f.dir, "python-3.11.lock.yaml"))
+	if string(again) != string(data) {
+		t.Error("lock bytes changed")
+	}
+}
+
+func TestLockErrorsKeepPreviousLock(t *testing.T) {
+	f := newFixture(t)
+	def := f.write(t, "python-3.11.yaml", pythonDef)
+	if o := f.run(t)["python-3.11.yaml"]; o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	lockPath := spec.LockPath(def)
+	before, _ := os.ReadFile(lockPath)
+
+	for _, tc := range []struct {
+		name, body string
+		want       []string
+	}{
+		{"invalid definition", strings.Replace(pythonDef, "release:", "relase:", 1), []string{"python-3.11.yaml:4:3", "relase"}},
+		{"unknown package", strings.Replace(pythonDef, "[python3]", "[pyhton3]", 1), []string{"pyhton3", "bookworm", "did you mean: python3"}},
+		{"missing on one architecture", strings.Replace(pythonDef, "[python3]", "[python3, amd64only]", 1), []string{"amd64only", "arm64"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.write(t, "python-3.11.yaml", tc.body)
+			o := f.run(t)["python-3.11.yaml"]
+			if o.Err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(o.Err.Error(), w) {
+					t.Errorf("error %q lacks %q", o.Err, w)
+				}
+			}
+			after, _ := os.ReadFile(lockPath)
+			if string(after) != string(before) {
+				t.Error("the previous lock was changed")
+			}
+			entries, _ := os.ReadDir(f.dir)
+			for _, e := range entries {
+				if n := e.Name(); n != "python-3.11.yaml" && n != "python-3.11.lock.yaml" {
+					t.Errorf("unexpected file left: %s", n)
+				}
+			}
+		})
+	}
+}
