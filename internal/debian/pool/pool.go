@@ -1,0 +1,219 @@
+// Package pool downloads the .deb files a lock names from the archive's
+// pool into the content-addressed cache, in parallel and bounded, each
+// verified against the lock's SHA-256 before anything uses it. A file
+// whose digest does not match is never cached and fails the fetch with the
+// package and its URL.
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/temper-dev/temper/internal/debian/archive"
+	"github.com/temper-dev/temper/internal/debian/cache"
+	"github.com/temper-dev/temper/internal/debian/fetch"
+)
+
+// Item is one .deb to fetch.
+type Item struct {
+	Name, Version, Suite string
+	Filename             string // pool path below the archive root
+	SHA256               string
+	Size                 int64
+}
+
+// Fetcher fetches .debs.
+type Fetcher struct {
+	Mirrors archive.Mirrors
+	Cache   *cache.Cache
+	HTTP    *fetch.Client
+	// Parallel bounds concurrent downloads (default 4).
+	Parallel int
+	// Progress receives progress output; nil for none.
+	Progress io.Writer
+	// Terminal draws a single updating progress line instead of one line
+	// per download.
+	Terminal bool
+}
+
+// Stats says what a fetch did.
+type Stats struct {
+	Downloaded, Cached int
+	Bytes              int64 // downloaded bytes
+	Elapsed            time.Duration
+}
+
+// URL is where an item is downloaded from: -security suites live in the
+// security archive, every other suite in the main archive.
+func (f *Fetcher) URL(it Item) string {
+	base := f.Mirrors.Archive
+	if strings.HasSuffix(it.Suite, "-security") {
+		base = f.Mirrors.Security
+	}
+	return strings.TrimRight(base, "/") + "/" + it.Filename
+}
+
+// Fetch returns the verified bytes of every item, in order, from the cache
+// or the archive.
+func (f *Fetcher) Fetch(ctx context.Context, items []Item) ([][]byte, Stats, error) {
+	start := time.Now()
+	par := f.Parallel
+	if par <= 0 {
+		par = 4
+	}
+	out := make([][]byte, len(items))
+	errs := make([]error, len(items))
+	var st Stats
+	var downloaded, cached int64
+	var bytes atomic.Int64
+	var total int64
+	for _, it := range items {
+		total += it.Size
+	}
+	prog := &progress{w: f.Progress, terminal: f.Terminal, total: len(items), totalBytes: total}
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for i, it := range items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				errs[i] = ctx.Err()
+				return
+			}
+			data, err := f.Cache.Read(it.SHA256)
+			if err == nil {
+				out[i] = data
+				atomic.AddInt64(&cached, 1)
+				prog.done(it, false)
+				return
+			}
+			if !errors.Is(err, cache.ErrNotFound) {
+				errs[i] = err
+				cancel()
+				return
+			}
+			data, err = f.download(ctx, it)
+			if err != nil {
+				errs[i] = err
+				cancel()
+				return
+			}
+			out[i] = data
+			atomic.AddInt64(&downloaded, 1)
+			bytes.Add(int64(len(data)))
+			prog.done(it, true)
+		}()
+	}
+	wg.Wait()
+	prog.finish()
+	st.Downloaded, st.Cached, st.Bytes, st.Elapsed = int(downloaded), int(cached), bytes.Load(), time.Since(start)
+	// Report the first real failure, not the cancellations it caused.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, st, err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, st, err
+		}
+	}
+	return out, st, nil
+}
+
+func (f *Fetcher) download(ctx context.Context, it Item) ([]byte, error) {
+	url := f.URL(it)
+	var buf writerBuf
+	err := f.HTTP.Get(ctx, url, func() (io.Writer, error) {
+		buf.b = buf.b[:0]
+		if cap(buf.b) < int(it.Size) {
+			buf.b = make([]byte, 0, it.Size)
+		}
+		buf.max = it.Size
+		return &buf, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", it.Name, it.Version, err)
+	}
+	// The cache refuses bytes whose SHA-256 differs from the lock's; nothing
+	// is left behind.
+	if err := f.Cache.WriteBytes(it.SHA256, buf.b); err != nil {
+		return nil, fmt.Errorf("%s %s from %s: %w (the lock pins sha256 %s; the mirror serves something else: refresh the lock with `temper lock` if the archive changed, or use another mirror)", it.Name, it.Version, url, err, it.SHA256)
+	}
+	return buf.b, nil
+}
+
+// writerBuf collects a download, refusing more than the lock's size.
+type writerBuf struct {
+	b   []byte
+	max int64
+}
+
+func (w *writerBuf) Write(p []byte) (int, error) {
+	if w.max > 0 && int64(len(w.b)+len(p)) > w.max {
+		return 0, fmt.Errorf("more bytes than the lock's size %d", w.max)
+	}
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// progress reports fetches: one updating line on a terminal, plain lines
+// otherwise (only for downloads: cache hits are silent there).
+type progress struct {
+	w                 io.Writer
+	terminal          bool
+	mu                sync.Mutex
+	total, n          int
+	totalBytes, bytes int64
+	drew              bool
+}
+
+func (p *progress) done(it Item, downloaded bool) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	p.bytes += it.Size
+	if !p.terminal {
+		if downloaded {
+			fmt.Fprintf(p.w, "fetched %s %s (%s)\n", it.Name, it.Version, human(it.Size))
+		}
+		return
+	}
+	width := 30
+	filled := 0
+	if p.totalBytes > 0 {
+		filled = int(int64(width) * p.bytes / p.totalBytes)
+	}
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d .debs %s/%s", strings.Repeat("=", filled), strings.Repeat(" ", width-filled), p.n, p.total, human(p.bytes), human(p.totalBytes))
+	p.drew = true
+}
+
+func (p *progress) finish() {
+	if p.w != nil && p.terminal && p.drew {
+		fmt.Fprintln(p.w)
+	}
+}
+
+func human(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
