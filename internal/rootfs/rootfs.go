@@ -220,3 +220,26 @@ func (f *FS) Paths() []string {
 
 // Len is the number of entries, the root included.
 func (f *FS) Len() int { return len(f.entries) }
+
+// RemoveFunc removes, in one pass, every entry for which fn returns true
+// together with everything below a removed directory, and returns the
+// removed entries in path order. fn is never called for the root nor for
+// an entry below a directory already removed.
+func (f *FS) RemoveFunc(fn func(e *Entry) bool) []*Entry {
+	var removed []*Entry
+	gone := map[string]bool{}
+	for _, p := range f.Paths() {
+		if p == "" {
+			continue
+		}
+		e := f.entries[p]
+		if gone[path.Dir(p)] || fn(e) {
+			if e.Kind == Dir {
+				gone[p] = true
+			}
+			removed = append(removed, e)
+			delete(f.entries, p)
+		}
+	}
+	return removed
+}
