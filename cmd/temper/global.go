@@ -43,6 +43,24 @@ func (g *globalFlags) register(root *cobra.Command) {
 
 func defaultGlobals() *globalFlags { return &globalFlags{aptRoot: "/", now: time.Now} }
 
+// cache opens the cache the flags and temper.yaml name.
+func (g *globalFlags) cache() (*cache.Cache, error) {
+	conf, err := config.Find(g.config)
+	if err != nil {
+		return nil, err
+	}
+	dir := g.cacheDir
+	if dir == "" {
+		dir = conf.Cache
+	}
+	if dir == "" {
+		if dir, err = cache.DefaultDir(); err != nil {
+			return nil, fmt.Errorf("no cache directory: %w; pass --cache DIR", err)
+		}
+	}
+	return cache.Open(dir)
+}
+
 // archiveClient builds the archive client the flags, temper.yaml and the
 // machine's apt sources describe.
 func (g *globalFlags) archiveClient() (*archive.Client, config.MirrorChoice, error) {
@@ -54,16 +72,7 @@ func (g *globalFlags) archiveClient() (*archive.Client, config.MirrorChoice, err
 	if err != nil {
 		return nil, mirrors, err
 	}
-	dir := g.cacheDir
-	if dir == "" {
-		dir = conf.Cache
-	}
-	if dir == "" {
-		if dir, err = cache.DefaultDir(); err != nil {
-			return nil, mirrors, fmt.Errorf("no cache directory: %w; pass --cache DIR", err)
-		}
-	}
-	c, err := cache.Open(dir)
+	c, err := g.cache()
 	if err != nil {
 		return nil, mirrors, err
 	}

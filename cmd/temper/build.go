@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/temper-dev/temper/internal/buildinfo"
+	"github.com/temper-dev/temper/internal/debian/fetch"
+	"github.com/temper-dev/temper/internal/debian/pool"
+	"github.com/temper-dev/temper/internal/imagebuild"
+	"github.com/temper-dev/temper/internal/lock"
+)
+
+func newBuildCommand(g *globalFlags) *cobra.Command {
+	var opt imagebuild.Options
+	cmd := &cobra.Command{
+		Use:   "build DEFINITION.yaml|DIR...",
+		Short: "Build hardened, reproducible OCI images from definitions and their locks",
+		Long: `Build each definition from its lock: fetch the pinned .debs (verified,
+cached), unpack them without maintainer scripts, reproduce their effects
+(users, CA bundle, alternatives, dpkg status for scanners), harden the tree
+(non-root, no shell, no package manager, no setuid, no docs) and write one
+deterministic image per architecture under one OCI image index.
+
+Outputs: the OCI layout directory --output (default: the embedded store under
+the user's data directory), --tarball for podman/docker load, --push to a
+registry. Over a directory, definitions whose build (lock digest +
+definition) is already in the output are skipped.`,
+		Example: "  temper build examples/catalog/python/3.11-bookworm.yaml --tarball python.tar\n  temper build examples/catalog -o out/images",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, mirrors, err := g.archiveClient()
+			if err != nil {
+				return err
+			}
+			c, err := g.cache()
+			if err != nil {
+				return err
+			}
+			if opt.Output == "" {
+				if opt.Output, err = imagebuild.DefaultStore(); err != nil {
+					return fmt.Errorf("no image store: %w; pass --output DIR", err)
+				}
+			}
+			files, err := lock.FindDefinitions(args)
+			if err != nil {
+				return err
+			}
+			if len(files) > 1 && (opt.Tarball != "" || opt.Push != "") {
+				return usageError{fmt.Errorf("--tarball and --push take one definition, not %d", len(files))}
+			}
+			tty := term.IsTerminal(int(os.Stderr.Fd()))
+			opt.Fetcher = &pool.Fetcher{Mirrors: mirrors.Mirrors, Cache: c, HTTP: fetch.New(buildinfo.UserAgent()), Progress: cmd.ErrOrStderr(), Terminal: tty}
+			opt.Log = cmd.ErrOrStderr()
+			failed := 0
+			for _, f := range files {
+				res, err := imagebuild.Build(cmd.Context(), f, opt)
+				if err != nil {
+					failed++
+					fmt.Fprintf(cmd.ErrOrStderr(), "error: %v\n", err)
+					continue
+				}
+				if res.Skipped {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s up to date in %s (%s), skipped\n", f, res.Ref, opt.Output, res.IndexDigest)
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: built %s %s in %.2fs (%d .debs fetched, %d cached)\n", f, res.Ref, res.IndexDigest, res.Elapsed.Seconds(), res.Fetch.Downloaded, res.Fetch.Cached)
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d builds failed", failed, len(files))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&opt.Output, "output", "o", "", "OCI layout directory to add the images to (default: the embedded store)")
+	cmd.Flags().StringVar(&opt.Tarball, "tarball", "", "also write a docker-archive tarball (podman load / docker load) of one architecture")
+	cmd.Flags().StringVar(&opt.TarballArch, "tarball-arch", "", "architecture of the tarball (default: the definition's first)")
+	cmd.Flags().StringVar(&opt.Push, "push", "", "also push the image index to this registry reference (docker credentials)")
+	cmd.Flags().BoolVar(&opt.Force, "force", false, "rebuild even when the output already holds this build")
+	return cmd
+}
