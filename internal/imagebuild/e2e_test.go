@@ -1,0 +1,211 @@
+package imagebuild_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/temper-dev/temper/internal/debian/cache"
+	"github.com/temper-dev/temper/internal/debian/fetch"
+	"github.com/temper-dev/temper/internal/debian/livetest"
+	"github.com/temper-dev/temper/internal/debian/pool"
+	"github.com/temper-dev/temper/internal/imagebuild"
+	"github.com/temper-dev/temper/internal/lock"
+)
+
+// The end-to-end proof with the real archive and real tools (CI=true or
+// TEMPER_LIVE=1): python3 images for bookworm and trixie are built from
+// fresh locks, loaded into podman and run read-only as uid 65532 without a
+// shell, read by skopeo and umoci, pushed to Debian's docker-registry on
+// 127.0.0.1 and pulled back by digest; arm64 is built and listed.
+
+func need(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed; .ci/run installs it", tool)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+containersConf(t))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func containersConf(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "ci", "containers.conf")
+}
+
+func writeDef(t *testing.T, dir, name, body string) string {
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func fetcher(t *testing.T, cacheDir string) *pool.Fetcher {
+	c, err := cache.Open(cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pool.Fetcher{Mirrors: livetest.Mirrors(t), Cache: c, HTTP: fetch.New("temper-test")}
+}
+
+func TestLivePythonImage(t *testing.T) {
+	livetest.Mirrors(t)
+	need(t, "podman", "skopeo", "umoci", "docker-registry")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cacheDir := t.TempDir()
+	for _, release := range []string{"bookworm", "trixie"} {
+		t.Run(release, func(t *testing.T) {
+			dir := t.TempDir()
+			archs := "[amd64]"
+			if release == "bookworm" {
+				archs = "[amd64, arm64]"
+			}
+			def := writeDef(t, dir, "python.yaml", fmt.Sprintf(`name: python
+version: "3-%s"
+debian:
+  release: %s
+architectures: %s
+packages: [python3, ca-certificates]
+image:
+  entrypoint: [python3]
+`, release, release, archs))
+			outs, err := lock.Run(ctx, []string{def}, lock.Options{Client: livetest.Client(t, cacheDir, false)})
+			if err != nil || outs[0].Err != nil {
+				t.Fatalf("lock: %v %v", err, outs)
+			}
+			layout := filepath.Join(dir, "layout")
+			tarball := filepath.Join(dir, "python.tar")
+			res, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: fetcher(t, cacheDir), Output: layout, Tarball: tarball})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, im := range res.Images {
+				t.Logf("%s %s: %d packages, %d bytes compressed, %d uncompressed", release, im.Arch, im.Packages, im.CompressedSize, im.UncompressedSize)
+			}
+
+			// Reproducible: another cache, later, same digests.
+			time.Sleep(1100 * time.Millisecond)
+			again, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: fetcher(t, t.TempDir()), Output: filepath.Join(dir, "layout2")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.IndexDigest != res.IndexDigest {
+				t.Fatalf("not reproducible: %s vs %s", res.IndexDigest, again.IndexDigest)
+			}
+			// A rebuild into the same output is a no-op.
+			noop, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: fetcher(t, cacheDir), Output: layout})
+			if err != nil || !noop.Skipped {
+				t.Fatalf("rebuild was not skipped: %+v %v", noop, err)
+			}
+
+			// podman: load and run as the image's user, read-only, no network.
+			loaded := run(t, "podman", "load", "-i", tarball)
+			t.Log(strings.TrimSpace(loaded))
+			ref := "localhost/python:3-" + release
+			out := run(t, "podman", "run", "--rm", "--read-only", "--network", "none", ref,
+				"-c", "import ssl, sqlite3, json, urllib.request, os; print(ssl.OPENSSL_VERSION, os.getuid(), os.getgid())")
+			if !strings.Contains(out, "OpenSSL 3.") || !strings.Contains(out, " 65532 65532") {
+				t.Errorf("python3 in the image printed %q", out)
+			}
+			cmd := exec.Command("podman", "run", "--rm", "--entrypoint", "/bin/sh", ref, "-c", "true")
+			cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+containersConf(t))
+			if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "/bin/sh") {
+				t.Errorf("/bin/sh ran in the image: %v %s", err, out)
+			}
+			inspect := run(t, "podman", "image", "inspect", ref, "--format", "{{.Config.User}}")
+			if strings.TrimSpace(inspect) != "65532:65532" {
+				t.Errorf("user %q", inspect)
+			}
+			run(t, "podman", "rmi", "-f", ref)
+
+			// skopeo reads the layout; umoci unpacks a single platform.
+			raw := run(t, "skopeo", "inspect", "--raw", "oci:"+layout+":python:3-"+release)
+			var idx struct {
+				Manifests []struct {
+					Platform struct{ Architecture string }
+				}
+			}
+			if err := json.Unmarshal([]byte(raw), &idx); err != nil {
+				t.Fatal(err)
+			}
+			var platforms []string
+			for _, m := range idx.Manifests {
+				platforms = append(platforms, m.Platform.Architecture)
+			}
+			if release == "bookworm" && strings.Join(platforms, ",") != "amd64,arm64" {
+				t.Errorf("platforms %v, want amd64 and arm64", platforms)
+			}
+			if release == "trixie" {
+				run(t, "umoci", "unpack", "--rootless", "--image", layout+":python:3-trixie", filepath.Join(dir, "bundle"))
+				if _, err := os.Stat(filepath.Join(dir, "bundle", "rootfs", "usr", "bin", "python3")); err != nil {
+					t.Errorf("umoci bundle lacks python3: %v", err)
+				}
+			}
+
+			// Push to a real registry on 127.0.0.1 and pull back by digest.
+			reg := startRegistry(t)
+			pushRef := reg + "/temper/python:3-" + release
+			if _, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: fetcher(t, cacheDir), Push: pushRef}); err != nil {
+				t.Fatal(err)
+			}
+			pulled := run(t, "skopeo", "inspect", "--tls-verify=false", "--raw", "docker://"+reg+"/temper/python@"+res.IndexDigest)
+			if !strings.Contains(pulled, "application/vnd.oci.image.index.v1+json") {
+				t.Errorf("pulled index: %s", pulled)
+			}
+			run(t, "podman", "pull", "--tls-verify=false", reg+"/temper/python@"+res.IndexDigest)
+		})
+	}
+}
+
+// startRegistry runs Debian's docker-registry (distribution) on a free
+// loopback port and returns host:port.
+func startRegistry(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config.yml")
+	os.WriteFile(conf, []byte(fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)), 0o644)
+	cmd := exec.Command("docker-registry", "serve", conf)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return addr
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("docker-registry did not listen on %s", addr)
+	return ""
+}
