@@ -63,7 +63,7 @@ func writeDef(t *testing.T, dir, name, body string) string {
 	return p
 }
 
-func fetcher(t *testing.T, cacheDir string) *pool.Fetcher {
+func fetcher(t testing.TB, cacheDir string) *pool.Fetcher {
 	c, err := cache.Open(cacheDir)
 	if err != nil {
 		t.Fatal(err)

@@ -12,18 +12,24 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/temper-dev/temper/internal/build"
+	"github.com/temper-dev/temper/internal/debian/cache"
+	"github.com/temper-dev/temper/internal/debian/deb"
 	"github.com/temper-dev/temper/internal/debian/pool"
 	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/rootfs"
@@ -221,6 +227,9 @@ func Assemble(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.F
 	if err != nil {
 		return nil, nil, st, err
 	}
+	if data, err = fastCopies(f.Cache, items, data); err != nil {
+		return nil, nil, st, err
+	}
 	var images []v1.Image
 	var infos []ImageInfo
 	for _, arch := range def.Architectures {
@@ -281,6 +290,54 @@ func Assemble(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.F
 	}
 	idx, err := oci.Index(images, ann)
 	return idx, infos, st, err
+}
+
+// fastCopies swaps each verified .deb for its zstd-transcoded copy
+// (deb.Transcode), from the cache when an earlier build made it. The copy
+// unpacks to exactly the same files; it only spares warm builds the xz
+// decoding that dominates them. A ref maps the .deb's digest to the copy's,
+// and the copy itself is content-addressed and verified on read like
+// everything in the cache.
+func fastCopies(c *cache.Cache, items []pool.Item, data [][]byte) ([][]byte, error) {
+	out := make([][]byte, len(data))
+	errs := make([]error, len(data))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out[i], errs[i] = fastCopy(c, items[i], data[i])
+			}
+		}()
+	}
+	for i := range data {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func fastCopy(c *cache.Cache, it pool.Item, data []byte) ([]byte, error) {
+	ref := "deb-zst " + it.SHA256
+	if sum, err := c.GetRef(ref); err == nil {
+		if fast, err := c.Read(string(sum)); err == nil {
+			return fast, nil
+		}
+	}
+	fast, err := deb.Transcode(path.Base(it.Filename), data)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", it.Name, it.Version, err)
+	}
+	h := sha256.Sum256(fast)
+	sum := hex.EncodeToString(h[:])
+	// A failure to cache the copy only costs the next build time.
+	if c.WriteBytes(sum, fast) == nil {
+		c.PutRef(ref, []byte(sum))
+	}
+	return fast, nil
 }
 
 func env(rep *build.Report, def *spec.Definition) []string {
