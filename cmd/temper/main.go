@@ -30,6 +30,10 @@ func run(ctx context.Context, args []string) int {
 	root := newRootCommand(defaultGlobals())
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
+		var st exitStatus
+		if errors.As(err, &st) {
+			return int(st)
+		}
 		fmt.Fprintln(os.Stderr, "temper:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -53,6 +57,6 @@ func newRootCommand(g *globalFlags) *cobra.Command {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	g.register(root)
-	root.AddCommand(newVersionCommand(), newArchiveCommand(g), newLockCommand(g))
+	root.AddCommand(newVersionCommand(), newArchiveCommand(g), newLockCommand(g), newBuildCommand(g), newCheckCommand(g), newUpdateCommand(g))
 	return root
 }

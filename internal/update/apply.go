@@ -1,0 +1,192 @@
+package update
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/temper-dev/temper/internal/spec"
+)
+
+// ApplyOptions configure Apply.
+type ApplyOptions struct {
+	// AllowABIChange applies updates flagged abi-risk too.
+	AllowABIChange bool
+	// DryRun plans without writing.
+	DryRun bool
+}
+
+// Applied is what Apply did (or would do) with one image.
+type Applied struct {
+	Image *Image `json:"-"`
+	// Action is "written", "would write" (dry run), "skipped" or "none".
+	Action string `json:"action"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Apply writes the new lock of every image that has updates, atomically
+// and only when its bytes change, and touches nothing else. Images whose
+// updates carry ABI risk are skipped unless opt.AllowABIChange is set; a
+// lock is always rewritten as a whole, so its closure stays consistent.
+func Apply(r *Report, opt ApplyOptions) ([]Applied, error) {
+	var out []Applied
+	var errs []string
+	for _, img := range r.Images {
+		a := Applied{Image: img, Action: "none"}
+		switch {
+		case img.Verdict == Failed || img.Verdict == NotLocked:
+			a.Reason = string(img.Verdict)
+		case img.newLock == nil || len(img.Changes) == 0:
+			a.Reason = "no updates"
+		case img.Counts.ABIRisk > 0 && !opt.AllowABIChange:
+			a.Action, a.Reason = "skipped", "abi-risk (use --allow-abi-change to apply)"
+		case opt.DryRun:
+			a.Action = "would write"
+		default:
+			data, err := img.newLock.Marshal()
+			if err == nil {
+				var changed bool
+				changed, err = spec.WriteFileAtomic(img.Lock, data, 0o644)
+				a.Action = "written"
+				if !changed {
+					a.Action = "unchanged"
+				}
+			}
+			if err != nil {
+				a.Action, a.Reason = "error", err.Error()
+				errs = append(errs, err.Error())
+			}
+		}
+		out = append(out, a)
+	}
+	if len(errs) > 0 {
+		return out, fmt.Errorf("%d lock(s) could not be written: %s", len(errs), strings.Join(errs, "; "))
+	}
+	return out, nil
+}
+
+// grouped is one package change across the architectures it applies to.
+type grouped struct {
+	Change
+	Archs []string
+}
+
+func groupChanges(changes []Change) []grouped {
+	var out []grouped
+	idx := map[string]int{}
+	for _, ch := range changes {
+		k := strings.Join([]string{ch.Kind, ch.Name, ch.OldName, ch.Old, ch.New, ch.Suite, ch.ABIRisk}, "\x00")
+		if i, ok := idx[k]; ok {
+			out[i].Archs = append(out[i].Archs, ch.Arch)
+			continue
+		}
+		idx[k] = len(out)
+		c := ch
+		c.Arch = ""
+		out = append(out, grouped{Change: c, Archs: []string{ch.Arch}})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (g grouped) line() string {
+	archs := strings.Join(g.Archs, ", ")
+	var s string
+	switch g.Kind {
+	case Added:
+		s = fmt.Sprintf("%s %s added (%s)", g.Name, g.New, g.Suite)
+	case Removed:
+		s = fmt.Sprintf("%s %s removed", g.Name, g.Old)
+	case Renamed:
+		s = fmt.Sprintf("%s %s → %s %s (%s)", g.OldName, g.Old, g.Name, g.New, g.Suite)
+	default:
+		s = fmt.Sprintf("%s %s → %s (%s)", g.Name, g.Old, g.New, g.Suite)
+	}
+	s += " [" + archs + "]"
+	if g.Security {
+		s += " security"
+	}
+	if g.ABIRisk != "" {
+		s += " ABI RISK: " + g.ABIRisk
+	}
+	return s
+}
+
+// WriteChangelog writes one image's changes as a commit message or PR
+// body: a subject line, the packages old → new, and the CVEs fixed.
+func WriteChangelog(w io.Writer, img *Image) {
+	name := img.Name
+	if name == "" {
+		name = img.Definition
+	}
+	subject := fmt.Sprintf("%s: update %d package(s)", name, img.Counts.Upgraded+img.Counts.Added+img.Counts.Removed)
+	if img.Counts.CVEs > 0 {
+		subject += fmt.Sprintf(", fix %d CVE(s)", img.Counts.CVEs)
+	}
+	if img.Counts.Security > 0 {
+		subject += " (security)"
+	}
+	fmt.Fprintf(w, "%s\n\n%s (%s)\n\nPackages:\n", subject, img.Lock, img.Release)
+	for _, g := range groupChanges(img.Changes) {
+		fmt.Fprintf(w, "- %s\n", g.line())
+	}
+	fixed := false
+	for _, s := range img.Sources {
+		if len(s.CVEs) == 0 {
+			continue
+		}
+		if !fixed {
+			fmt.Fprintf(w, "\nCVEs fixed:\n")
+			fixed = true
+		}
+		u := ""
+		if s.Urgency != "" {
+			u = ", urgency " + s.Urgency
+		}
+		fmt.Fprintf(w, "- %s %s → %s%s: %s\n", s.Source, s.Old, s.New, u, strings.Join(s.CVEs, ", "))
+	}
+	for _, r := range img.Reasons {
+		fmt.Fprintf(w, "\nNote: %s\n", r)
+	}
+}
+
+// WriteTable writes the report for people: a table with one row per image
+// (verdict and counts), then the details of every image that has any.
+func WriteTable(w io.Writer, r *Report) {
+	fmt.Fprintf(w, "%-40s %-10s %-11s %8s %8s %5s %7s %5s\n", "IMAGE", "RELEASE", "VERDICT", "UPGRADED", "SECURITY", "CVES", "ADD/RM", "ABI")
+	for _, img := range r.Images {
+		name := img.Definition
+		fmt.Fprintf(w, "%-40s %-10s %-11s %8d %8d %5d %7s %5d\n", name, img.Release, img.Verdict,
+			img.Counts.Upgraded, img.Counts.Security, img.Counts.CVEs,
+			fmt.Sprintf("%d/%d", img.Counts.Added, img.Counts.Removed), img.Counts.ABIRisk)
+	}
+	for _, img := range r.Images {
+		if len(img.Changes) == 0 && len(img.Reasons) == 0 && img.Error == "" {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s (%s): %s\n", img.Definition, img.Release, img.Verdict)
+		if img.Error != "" {
+			fmt.Fprintf(w, "  error: %s\n", img.Error)
+		}
+		for _, reason := range img.Reasons {
+			fmt.Fprintf(w, "  ! %s\n", reason)
+		}
+		for _, g := range groupChanges(img.Changes) {
+			fmt.Fprintf(w, "  %s\n", g.line())
+			if g.Note != "" {
+				fmt.Fprintf(w, "    note: %s\n", g.Note)
+			}
+		}
+		for _, s := range img.Sources {
+			switch {
+			case s.Note != "":
+				fmt.Fprintf(w, "  source %s %s → %s: %s\n", s.Source, s.Old, s.New, s.Note)
+			case len(s.CVEs) > 0:
+				fmt.Fprintf(w, "  source %s %s → %s (urgency %s): %s\n", s.Source, s.Old, s.New, s.Urgency, strings.Join(s.CVEs, ", "))
+			default:
+				fmt.Fprintf(w, "  source %s %s → %s (urgency %s): no CVE named\n", s.Source, s.Old, s.New, s.Urgency)
+			}
+		}
+	}
+}
