@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -108,7 +109,7 @@ func Load(defPath string) (*spec.Definition, *spec.Lock, error) {
 	}
 	lockPath := def.LockPath()
 	l, err := spec.LoadLock(lockPath)
-	if os.IsNotExist(err) {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("%s: no lock (%s); run `temper lock %s` first", defPath, lockPath, defPath)
 	}
 	if err != nil {

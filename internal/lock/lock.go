@@ -175,6 +175,14 @@ func lockOne(file string, universe func(string, []string, string) (*resolve.Univ
 	if opt.DryRun {
 		return out
 	}
+	// When re-resolving gives exactly the packages the existing lock pins,
+	// the lock stays as it is, suites and all: a suite re-signed with a new
+	// Date (security suites are, every few days) must not churn locks, and
+	// so image digests, when nothing an image contains has changed.
+	if old, err := spec.LoadLock(out.LockPath); err == nil && samePackages(old, l) {
+		out.Lock = old
+		return out
+	}
 	data, err := l.Marshal()
 	if err != nil {
 		out.Err = fmt.Errorf("%s: %w", file, err)
@@ -182,6 +190,26 @@ func lockOne(file string, universe func(string, []string, string) (*resolve.Univ
 	}
 	out.Changed, out.Err = spec.WriteFileAtomic(out.LockPath, data, 0o644)
 	return out
+}
+
+// samePackages reports whether two locks of the same definition pin the
+// same packages for the same architectures.
+func samePackages(a, b *spec.Lock) bool {
+	if a.Definition != b.Definition || a.Release != b.Release || len(a.Architectures) != len(b.Architectures) {
+		return false
+	}
+	for arch, pa := range a.Architectures {
+		pb, ok := b.Architectures[arch]
+		if !ok {
+			return false
+		}
+		da, err1 := (&spec.Lock{Definition: a.Definition, Release: a.Release, Suites: a.Suites, Architectures: map[string]*spec.LockArch{arch: pa}}).Marshal()
+		db, err2 := (&spec.Lock{Definition: a.Definition, Release: a.Release, Suites: a.Suites, Architectures: map[string]*spec.LockArch{arch: pb}}).Marshal()
+		if err1 != nil || err2 != nil || string(da) != string(db) {
+			return false
+		}
+	}
+	return true
 }
 
 // Resolve resolves one definition for each of its architectures into a

@@ -21,6 +21,7 @@ import (
 )
 
 type fixture struct {
+	key    *openpgp.Entity
 	srv    *testarchive.Server
 	client func() *archive.Client
 	dir    string
@@ -50,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 			pk("libc6", "2.36-9+deb12u10", "arm64", "Source", "glibc"),
 		}},
 	}}
-	f := &fixture{srv: testarchive.Serve(t, a.Files(t)), dir: t.TempDir()}
+	f := &fixture{key: key, srv: testarchive.Serve(t, a.Files(t)), dir: t.TempDir()}
 	c, err := cache.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +70,17 @@ func newFixture(t *testing.T) *fixture {
 		return cl
 	}
 	return f
+}
+
+// resign returns the suite's Release re-signed with a later Date.
+func (f *fixture) resign(t *testing.T, suite string) []byte {
+	base := "/debian/dists/"
+	if strings.HasSuffix(suite, "-security") {
+		base = "/debian-security/dists/"
+	}
+	rel := string(f.srv.File(base + suite + "/Release"))
+	rel = strings.Replace(rel, "Date: "+testarchive.DefaultDate.Format(time.RFC1123), "Date: "+testarchive.DefaultDate.Add(30*time.Minute).Format(time.RFC1123), 1)
+	return releasetest.ClearSignAt(t, testarchive.DefaultDate.Add(30*time.Minute), []byte(rel), f.key)
 }
 
 func (f *fixture) write(t *testing.T, name, body string) string {
@@ -158,6 +170,21 @@ func TestLockWritesAndIsStable(t *testing.T) {
 	again, _ := os.ReadFile(filepath.Join(f.dir, "python-3.11.lock.yaml"))
 	if string(again) != string(data) {
 		t.Error("lock bytes changed")
+	}
+	// The security suite is re-signed with a new Date but the same
+	// packages: the lock stays byte-identical (no churn of image digests).
+	ir := "/debian-security/dists/bookworm-security/InRelease"
+	old := f.srv.File(ir)
+	resigned := f.resign(t, "bookworm-security")
+	if string(resigned) == string(old) {
+		t.Fatal("fixture did not change the InRelease")
+	}
+	f.srv.SetFile(ir, resigned)
+	if o := f.run(t)["python-3.11.yaml"]; o.Err != nil || o.Changed {
+		t.Errorf("after a re-signed suite: %+v", o)
+	}
+	if after, _ := os.ReadFile(filepath.Join(f.dir, "python-3.11.lock.yaml")); string(after) != string(data) {
+		t.Error("a re-signed suite with the same packages changed the lock")
 	}
 }
 
