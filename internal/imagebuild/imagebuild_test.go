@@ -16,7 +16,6 @@ import (
 	"github.com/temper-dev/temper/internal/debian/debtest"
 	"github.com/temper-dev/temper/internal/debian/fetch"
 	"github.com/temper-dev/temper/internal/debian/pool"
-	"github.com/temper-dev/temper/internal/debian/release"
 	"github.com/temper-dev/temper/internal/debian/release/releasetest"
 	"github.com/temper-dev/temper/internal/debian/testarchive"
 	"github.com/temper-dev/temper/internal/imagebuild"
@@ -63,21 +62,11 @@ func (f *fixture) archive() *testarchive.Archive {
 func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, key: releasetest.NewKeyAt(t, "build fixture", "ed25519", testarchive.KeyCreation, 0)}
 	f.srv = testarchive.Serve(t, f.archive().Files(t))
-	f.mirr = archive.Mirrors{Archive: f.srv.ArchiveURL(), Security: f.srv.SecurityURL()}
+	f.mirr = f.srv.Mirrors()
 	return f
 }
 
-func (f *fixture) client(cacheDir string) *archive.Client {
-	c, _ := cache.Open(cacheDir)
-	h := fetch.New("test")
-	h.Backoff = time.Millisecond
-	cl, err := archive.New(archive.Config{Mirrors: f.mirr, Cache: c, HTTP: h, Keyring: release.NewKeyring(openpgp.EntityList{f.key}),
-		Now: func() time.Time { return testarchive.DefaultDate.Add(time.Hour) }})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return cl
-}
+func (f *fixture) client(cacheDir string) *archive.Client { return f.srv.Client(f.t, cacheDir, f.key) }
 
 func (f *fixture) fetcher(cacheDir string) *pool.Fetcher {
 	c, _ := cache.Open(cacheDir)

@@ -11,9 +11,6 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/temper-dev/temper/internal/debian/archive"
-	"github.com/temper-dev/temper/internal/debian/cache"
-	"github.com/temper-dev/temper/internal/debian/fetch"
-	"github.com/temper-dev/temper/internal/debian/release"
 	"github.com/temper-dev/temper/internal/debian/release/releasetest"
 	"github.com/temper-dev/temper/internal/debian/testarchive"
 	"github.com/temper-dev/temper/internal/lock"
@@ -52,23 +49,8 @@ func newFixture(t *testing.T) *fixture {
 		}},
 	}}
 	f := &fixture{key: key, srv: testarchive.Serve(t, a.Files(t)), dir: t.TempDir()}
-	c, err := cache.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.client = func() *archive.Client {
-		h := fetch.New("test")
-		h.Backoff = time.Millisecond
-		cl, err := archive.New(archive.Config{
-			Mirrors: archive.Mirrors{Archive: f.srv.ArchiveURL(), Security: f.srv.SecurityURL()},
-			Cache:   c, HTTP: h, Keyring: release.NewKeyring(openpgp.EntityList{key}),
-			Now: func() time.Time { return testarchive.DefaultDate.Add(time.Hour) },
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cl
-	}
+	cacheDir := t.TempDir()
+	f.client = func() *archive.Client { return f.srv.Client(t, cacheDir, key) }
 	return f
 }
 

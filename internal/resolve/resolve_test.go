@@ -6,14 +6,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
-	"github.com/temper-dev/temper/internal/debian/archive"
-	"github.com/temper-dev/temper/internal/debian/cache"
-	"github.com/temper-dev/temper/internal/debian/fetch"
-	"github.com/temper-dev/temper/internal/debian/release"
 	"github.com/temper-dev/temper/internal/debian/release/releasetest"
 	"github.com/temper-dev/temper/internal/debian/testarchive"
 	"github.com/temper-dev/temper/internal/resolve"
@@ -45,20 +40,7 @@ func universe(t *testing.T, main []pkg, sec ...pkg) *resolve.Universe {
 		{Name: "bookworm-security", Archive: "debian-security", Architectures: []string{"amd64"}, Packages: sec},
 	}}
 	srv := testarchive.Serve(t, a.Files(t))
-	c, err := cache.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := fetch.New("test")
-	h.Backoff = time.Millisecond
-	cl, err := archive.New(archive.Config{
-		Mirrors: archive.Mirrors{Archive: srv.ArchiveURL(), Security: srv.SecurityURL()},
-		Cache:   c, HTTP: h, Keyring: release.NewKeyring(openpgp.EntityList{key}),
-		Now: func() time.Time { return testarchive.DefaultDate.Add(time.Hour) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := srv.Client(t, t.TempDir(), key)
 	rel, err := cl.LoadRelease(context.Background(), "bookworm", "amd64")
 	if err != nil {
 		t.Fatal(err)

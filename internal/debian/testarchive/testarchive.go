@@ -24,6 +24,10 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/ulikunitz/xz"
 
+	"github.com/temper-dev/temper/internal/debian/archive"
+	"github.com/temper-dev/temper/internal/debian/cache"
+	"github.com/temper-dev/temper/internal/debian/fetch"
+	"github.com/temper-dev/temper/internal/debian/release"
 	"github.com/temper-dev/temper/internal/debian/release/releasetest"
 )
 
@@ -275,4 +279,31 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Length", fmt.Sprint(len(data)))
 	w.Write(data)
+}
+
+// Client returns an archive client for this server's two archives that
+// trusts signers, caches in cacheDir, retries quickly, and sees the clock
+// an hour after DefaultDate (so fixtures' Valid-Until and key dates hold).
+func (s *Server) Client(t testing.TB, cacheDir string, signers ...*openpgp.Entity) *archive.Client {
+	t.Helper()
+	c, err := cache.Open(cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := fetch.New("temper-test")
+	h.Backoff = time.Millisecond
+	cl, err := archive.New(archive.Config{
+		Mirrors: s.Mirrors(),
+		Cache:   c, HTTP: h, Keyring: release.NewKeyring(openpgp.EntityList(signers)),
+		Now: func() time.Time { return DefaultDate.Add(time.Hour) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// Mirrors are the server's archive and security archive.
+func (s *Server) Mirrors() archive.Mirrors {
+	return archive.Mirrors{Archive: s.ArchiveURL(), Security: s.SecurityURL()}
 }
