@@ -7,6 +7,7 @@
 package lock
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -179,37 +180,33 @@ func lockOne(file string, universe func(string, []string, string) (*resolve.Univ
 	// the lock stays as it is, suites and all: a suite re-signed with a new
 	// Date (security suites are, every few days) must not churn locks, and
 	// so image digests, when nothing an image contains has changed.
-	if old, err := spec.LoadLock(out.LockPath); err == nil && samePackages(old, l) {
-		out.Lock = old
-		return out
-	}
 	data, err := l.Marshal()
 	if err != nil {
 		out.Err = fmt.Errorf("%s: %w", file, err)
+		return out
+	}
+	if old, err := os.ReadFile(out.LockPath); err == nil && sameButSuites(old, data) {
 		return out
 	}
 	out.Changed, out.Err = spec.WriteFileAtomic(out.LockPath, data, 0o644)
 	return out
 }
 
-// samePackages reports whether two locks of the same definition pin the
-// same packages for the same architectures.
-func samePackages(a, b *spec.Lock) bool {
-	if a.Definition != b.Definition || a.Release != b.Release || len(a.Architectures) != len(b.Architectures) {
-		return false
-	}
-	for arch, pa := range a.Architectures {
-		pb, ok := b.Architectures[arch]
-		if !ok {
-			return false
+// sameButSuites reports whether two canonical lock files differ at most in
+// their suites lines. Locks are written canonically (spec.Lock.Marshal), so
+// equal text outside the suites block means the same definition, release
+// and packages; comparing text spares parsing hundreds of old locks.
+func sameButSuites(old, new []byte) bool {
+	strip := func(b []byte) []byte {
+		var out []byte
+		for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+			if !bytes.HasPrefix(line, []byte("  - {name: ")) {
+				out = append(out, line...)
+			}
 		}
-		da, err1 := (&spec.Lock{Definition: a.Definition, Release: a.Release, Suites: a.Suites, Architectures: map[string]*spec.LockArch{arch: pa}}).Marshal()
-		db, err2 := (&spec.Lock{Definition: a.Definition, Release: a.Release, Suites: a.Suites, Architectures: map[string]*spec.LockArch{arch: pb}}).Marshal()
-		if err1 != nil || err2 != nil || string(da) != string(db) {
-			return false
-		}
+		return out
 	}
-	return true
+	return bytes.Equal(strip(old), strip(new))
 }
 
 // Resolve resolves one definition for each of its architectures into a
