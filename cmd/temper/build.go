@@ -16,6 +16,7 @@ import (
 
 func newBuildCommand(g *globalFlags) *cobra.Command {
 	var opt imagebuild.Options
+	var signKey string
 	cmd := &cobra.Command{
 		Use:   "build DEFINITION.yaml|DIR...",
 		Short: "Build hardened, reproducible OCI images from definitions and their locks",
@@ -32,6 +33,15 @@ definition) is already in the output are skipped.`,
 		Example: "  temper build examples/catalog/python/3.11-bookworm.yaml --tarball python.tar\n  temper build examples/catalog -o out/images",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if signKey != "" {
+				// The key is read before anything is built: a wrong
+				// password costs nothing.
+				s, err := loadSigner(signKey)
+				if err != nil {
+					return err
+				}
+				opt.Signer = s
+			}
 			_, mirrors, err := g.archiveClient()
 			if err != nil {
 				return err
@@ -80,5 +90,7 @@ definition) is already in the output are skipped.`,
 	cmd.Flags().StringVar(&opt.TarballArch, "tarball-arch", "", "architecture of the tarball (default: the definition's first)")
 	cmd.Flags().StringVar(&opt.Push, "push", "", "also push the image index to this registry reference (docker credentials)")
 	cmd.Flags().BoolVar(&opt.Force, "force", false, "rebuild even when the output already holds this build")
+	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the index and each platform manifest with this cosign-format key and attach SBOMs and provenance as signed attestations (password: $TEMPER_PASSWORD or a prompt)")
+	cmd.Flags().StringVar(&opt.SBOMDir, "sbom-dir", "", "also write each architecture's SPDX and CycloneDX SBOMs into this directory")
 	return cmd
 }

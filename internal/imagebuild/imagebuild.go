@@ -27,7 +27,9 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/debian/deb"
@@ -66,6 +68,16 @@ type Options struct {
 	Force bool
 	// Log receives progress lines; nil for none.
 	Log io.Writer
+	// Signer, when set, signs the index and each platform manifest and
+	// attaches the SBOMs and provenance as signed attestations, in
+	// cosign's layout, to the layout output and the pushed image
+	// (evidence.go).
+	Signer *attest.Signer
+	// SBOMDir, when set, receives each architecture's SPDX and CycloneDX
+	// documents.
+	SBOMDir string
+	// Remote options for pushing the signatures (tests: transports).
+	Remote []remote.Option
 }
 
 // ImageInfo describes one architecture's image.
@@ -165,7 +177,7 @@ func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Definition: defPath, Ref: RefName(def), BuildKey: BuildKey(def, l)}
-	if opt.Output != "" && !opt.Force && opt.Tarball == "" && opt.Push == "" {
+	if opt.Output != "" && !opt.Force && opt.Tarball == "" && opt.Push == "" && opt.Signer == nil && opt.SBOMDir == "" {
 		if d, ok := AlreadyBuilt(opt.Output, res.Ref, res.BuildKey); ok {
 			res.Skipped, res.IndexDigest, res.Elapsed = true, d, time.Since(start)
 			return res, nil
@@ -204,6 +216,9 @@ func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 		if err := oci.Push(ctx, opt.Push, idx); err != nil {
 			return nil, fmt.Errorf("%s: pushing %s: %w", defPath, opt.Push, err)
 		}
+	}
+	if err := evidence(ctx, def, l, idx, opt); err != nil {
+		return nil, fmt.Errorf("%s: %w", defPath, err)
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/temper-dev/temper/internal/attest"
+	"github.com/temper-dev/temper/internal/imagebuild"
+)
+
+func newVerifyCommand() *cobra.Command {
+	var keyPath string
+	cmd := &cobra.Command{
+		Use:   "verify REF --key cosign.pub",
+		Short: "Check a published image's signatures, attestations and SBOMs against a public key",
+		Long: `Check an image temper built and pushed with --sign-key:
+
+  - the image index and every platform manifest carry a cosign signature
+    (sha256-<hex>.sig) made by the key;
+  - every attestation (sha256-<hex>.att) verifies with the key and is about
+    that digest; the index has SLSA provenance, each platform SLSA
+    provenance, an SPDX and a CycloneDX SBOM;
+  - each platform's SPDX package list equals the packages the image's own
+    /var/lib/dpkg/status.d records (name and version).
+
+Every failure is printed, named; the exit status is 1 when any check fails.`,
+		Example: "  temper verify registry.example/team/python:3.11 --key cosign.pub",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if keyPath == "" {
+				return usageError{errors.New("--key is required")}
+			}
+			data, err := os.ReadFile(keyPath)
+			if err != nil {
+				return fmt.Errorf("public key: %w", err)
+			}
+			v, err := attest.LoadPublicKey(data)
+			if err != nil {
+				return fmt.Errorf("public key %s: %w", keyPath, err)
+			}
+			rep, err := imagebuild.Verify(cmd.Context(), args[0], v)
+			out := cmd.OutOrStdout()
+			if rep != nil {
+				fmt.Fprintf(out, "%s: index %s\n", rep.Ref, rep.IndexDigest)
+				for _, p := range rep.Platforms {
+					fmt.Fprintf(out, "  %s %s: %d packages; attestations: %s\n", p.Arch, p.Digest, p.Packages, strings.Join(p.Predicates, ", "))
+				}
+			}
+			if err != nil {
+				var lines []string
+				for _, e := range unwrapJoin(err) {
+					lines = append(lines, "  FAIL "+e.Error())
+				}
+				return fmt.Errorf("verification of %s failed:\n%s", args[0], strings.Join(lines, "\n"))
+			}
+			fmt.Fprintf(out, "verified: signatures, attestations and SBOMs of %s match %s\n", args[0], keyPath)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&keyPath, "key", "", "public key (cosign.pub)")
+	return cmd
+}
+
+func unwrapJoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
