@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -16,6 +17,7 @@ import (
 
 func newBuildCommand(g *globalFlags) *cobra.Command {
 	var opt imagebuild.Options
+	var parallel int
 	var signKey string
 	cmd := &cobra.Command{
 		Use:   "build DEFINITION.yaml|DIR...",
@@ -62,12 +64,36 @@ definition) is already in the output are skipped.`,
 			if len(files) > 1 && (opt.Tarball != "" || opt.Push != "") {
 				return usageError{fmt.Errorf("--tarball and --push take one definition, not %d", len(files))}
 			}
-			tty := term.IsTerminal(int(os.Stderr.Fd()))
+			if parallel <= 0 {
+				parallel = runtime.GOMAXPROCS(0)
+			}
+			parallel = min(parallel, len(files))
+			// One updating progress line only makes sense for one build.
+			tty := term.IsTerminal(int(os.Stderr.Fd())) && parallel == 1
 			opt.Fetcher = &pool.Fetcher{Mirrors: mirrors.Mirrors, Cache: c, HTTP: fetch.New(buildinfo.UserAgent()), Progress: cmd.ErrOrStderr(), Terminal: tty}
 			opt.Log = cmd.ErrOrStderr()
+			// Builds run side by side (each is mostly one core of gzip and
+			// zstd); results print in the order of the definitions.
+			type outcome struct {
+				res  *imagebuild.Result
+				err  error
+				done chan struct{}
+			}
+			outs := make([]outcome, len(files))
+			sem := make(chan struct{}, parallel)
+			for i, f := range files {
+				outs[i].done = make(chan struct{})
+				go func() {
+					defer close(outs[i].done)
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					outs[i].res, outs[i].err = imagebuild.Build(cmd.Context(), f, opt)
+				}()
+			}
 			failed := 0
-			for _, f := range files {
-				res, err := imagebuild.Build(cmd.Context(), f, opt)
+			for i, f := range files {
+				<-outs[i].done
+				res, err := outs[i].res, outs[i].err
 				if err != nil {
 					failed++
 					fmt.Fprintf(cmd.ErrOrStderr(), "error: %v\n", err)
@@ -90,6 +116,7 @@ definition) is already in the output are skipped.`,
 	cmd.Flags().StringVar(&opt.TarballArch, "tarball-arch", "", "architecture of the tarball (default: the definition's first)")
 	cmd.Flags().StringVar(&opt.Push, "push", "", "also push the image index to this registry reference (docker credentials)")
 	cmd.Flags().BoolVar(&opt.Force, "force", false, "rebuild even when the output already holds this build")
+	cmd.Flags().IntVar(&parallel, "parallel", 0, "definitions built at once (default: number of CPUs)")
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the index and each platform manifest with this cosign-format key and attach SBOMs and provenance as signed attestations (password: $TEMPER_PASSWORD or a prompt)")
 	cmd.Flags().StringVar(&opt.SBOMDir, "sbom-dir", "", "also write each architecture's SPDX and CycloneDX SBOMs into this directory")
 	return cmd

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -71,6 +72,14 @@ func WriteLayout(dir string, idx v1.ImageIndex, refName string) error {
 	}
 	desc := v1.Descriptor{MediaType: mt, Size: size, Digest: digest, Annotations: map[string]string{RefNameAnnotation: refName}}
 
+	// index.json is read, changed and replaced: concurrent writers of one
+	// layout (goroutines or temper processes) take turns, or one would
+	// drop the other's entry.
+	unlock, err := lockLayout(dir)
+	if err != nil {
+		return fmt.Errorf("oci: layout %s: %w", dir, err)
+	}
+	defer unlock()
 	indexPath := filepath.Join(dir, "index.json")
 	top := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
 	old, err := os.ReadFile(indexPath)
@@ -354,4 +363,21 @@ func openLayout(dir string) (layout.Path, *v1.IndexManifest, error) {
 		return "", nil, fmt.Errorf("oci: layout %s: index.json: %w", dir, err)
 	}
 	return p, top, nil
+}
+
+// lockLayout takes an exclusive flock on dir/.temper-index.lock (a file
+// layout readers ignore) and returns its release.
+func lockLayout(dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, ".temper-index.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -740,4 +741,46 @@ func BenchmarkLayer(b *testing.B) {
 		size, _ = l.Size()
 	}
 	b.ReportMetric(float64(size)/float64(total), "ratio")
+}
+
+// Concurrent writers of one layout keep every name.
+func TestWriteLayoutConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tree := rootfs.New()
+			tree.Put(&rootfs.Entry{Path: fmt.Sprintf("file%d", i), Kind: rootfs.File, Mode: 0o644, Data: []byte{byte(i)}})
+			layer, err := Layer(tree, time.Unix(0, 0))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			img, err := Image(layer, ImageConfig{Architecture: "amd64", User: "65532:65532"}, nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			idx, err := Index([]v1.Image{img}, nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = WriteLayout(dir, idx, fmt.Sprintf("img:%d", i))
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range errs {
+		if _, err := ReadLayoutRef(dir, fmt.Sprintf("img:%d", i)); err != nil {
+			t.Errorf("img:%d lost: %v", i, err)
+		}
+	}
 }
