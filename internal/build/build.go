@@ -104,6 +104,7 @@ func Assemble(in Input) (*rootfs.FS, *Report, error) {
 		b.baseFiles,
 		b.accounts,
 		b.caBundle,
+		b.javaCacerts,
 		b.status,
 		b.permissions,
 		b.writable,
