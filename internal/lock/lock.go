@@ -212,7 +212,7 @@ func sameButSuites(old, new []byte) bool {
 // Resolve resolves one definition for each of its architectures into a
 // lock. universe returns the indexed release for an architecture.
 func Resolve(def *spec.Definition, universe func(release string, components []string, arch string) (*resolve.Universe, error)) (*spec.Lock, error) {
-	req := resolve.Request{Recommends: def.Recommends, Providers: def.Providers, Exclude: def.Exclude}
+	req := resolve.Request{Recommends: def.Recommends, Providers: def.Providers, Exclude: def.Exclude, NoDependencies: def.NoDependencies}
 	for _, p := range def.Packages {
 		req.Roots = append(req.Roots, p.String())
 	}

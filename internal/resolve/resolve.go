@@ -21,6 +21,9 @@ type Request struct {
 	// Exclude lists packages that must never be chosen: they are treated
 	// as absent from the archive, so alternatives move past them.
 	Exclude []string
+	// NoDependencies lists roots whose own dependencies are not followed
+	// (data-only use of a package, as distroless does for its static image).
+	NoDependencies []string
 }
 
 // RootReason is the RequiredBy entry of a package the definition lists.
@@ -83,7 +86,14 @@ func (u *Universe) Resolve(req Request) (*Result, error) {
 		s.mark(n)
 		roots = append(roots, n)
 	}
+	nodeps := map[string]bool{}
+	for _, name := range req.NoDependencies {
+		nodeps[name] = true
+	}
 	for _, n := range roots {
+		if nodeps[n.pkg.Name] {
+			continue
+		}
 		if err := s.installDeps(n); err != nil {
 			return nil, err
 		}

@@ -232,6 +232,25 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+func TestNoDependencies(t *testing.T) {
+	u := universe(t, []pkg{
+		p("ca-certificates", "20230311", "Depends", "openssl, debconf (>= 0.5) | debconf-2.0"),
+		p("openssl", "3.0.11", "Depends", "libc6"),
+		p("libc6", "2.36-9"),
+		p("tzdata", "2025b", "Depends", "debconf"),
+		p("debconf", "1.5.82"),
+	})
+	res, err := u.Resolve(resolve.Request{Roots: []string{"ca-certificates", "tzdata"}, NoDependencies: []string{"ca-certificates", "tzdata"}})
+	if err != nil || names(res) != "ca-certificates=20230311 tzdata=2025b" {
+		t.Errorf("data-only roots: %v %v", names(res), err)
+	}
+	// Only the named root skips its dependencies.
+	res, err = u.Resolve(resolve.Request{Roots: []string{"ca-certificates", "tzdata"}, NoDependencies: []string{"ca-certificates"}})
+	if err != nil || names(res) != "ca-certificates=20230311 debconf=1.5.82 tzdata=2025b" {
+		t.Errorf("one data-only root: %v %v", names(res), err)
+	}
+}
+
 func TestPinnedRoot(t *testing.T) {
 	u := universe(t, []pkg{p("libssl3", "3.0.11-1~deb12u1")}, p("libssl3", "3.0.15-1~deb12u1"))
 	res, err := u.Resolve(resolve.Request{Roots: []string{"libssl3=3.0.11-1~deb12u1"}})

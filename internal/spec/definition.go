@@ -50,6 +50,11 @@ type Definition struct {
 	Providers map[string]string
 	// Exclude names packages that must never be in the closure.
 	Exclude []string
+	// NoDependencies names root packages whose own dependencies are not
+	// followed: their files are taken as data (CA certificates, time
+	// zones), as distroless builds its static image. A deliberate
+	// divergence from apt, named in the definition.
+	NoDependencies []string
 
 	// Image is how the image runs (reserved: used by temper build).
 	Image Image
@@ -299,6 +304,8 @@ func (d *decoder) definition(root *yaml.Node) *Definition {
 			def.Providers = d.strMap(n, key)
 		case "exclude":
 			def.Exclude = d.strList(n, key)
+		case "no_dependencies":
+			def.NoDependencies = d.strList(n, key)
 		case "image":
 			d.image(n, &def.Image)
 		case "remove":

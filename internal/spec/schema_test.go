@@ -163,16 +163,17 @@ func TestSchemaAcceptsExamples(t *testing.T) {
 // rules, path cleanliness, glob and regexp syntax, uniqueness of one field
 // of list items). Every other invalid definition must fail the schema too.
 var goOnly = map[string]bool{
-	"two documents":           true, // a YAML reader gives the schema the first document only
-	"bad pinned version":      true,
-	"duplicate package":       true,
-	"excluded root":           true,
-	"unclean writable":        true,
-	"root without allow_root": true,
-	"unknown user":            true,
-	"bad glob":                true,
-	"duplicate test name":     true,
-	"bad regex":               true,
+	"two documents":              true, // a YAML reader gives the schema the first document only
+	"bad pinned version":         true,
+	"duplicate package":          true,
+	"excluded root":              true,
+	"no_dependencies not a root": true,
+	"unclean writable":           true,
+	"root without allow_root":    true,
+	"unknown user":               true,
+	"bad glob":                   true,
+	"duplicate test name":        true,
+	"bad regex":                  true,
 }
 
 func TestSchemaRejectsInvalid(t *testing.T) {

@@ -172,6 +172,24 @@ func (d *Definition) validatePackages(r *reporter) {
 	if len(d.Packages) == 0 {
 		r.errorf("packages", "list at least one package")
 	}
+	roots := map[string]bool{}
+	for _, pkg := range d.Packages {
+		roots[pkg.Name] = true
+	}
+	nodeps := map[string]bool{}
+	for i, name := range d.NoDependencies {
+		p := index("no_dependencies", i)
+		if !validPackageName(r, p, name) {
+			continue
+		}
+		if nodeps[name] {
+			r.errorf(p, "duplicate package %q", name)
+		}
+		nodeps[name] = true
+		if !roots[name] {
+			r.errorf(p, "%q is not one of the packages; no_dependencies applies to root packages only: add it to packages", name)
+		}
+	}
 	seen := map[string]int{}
 	for i, pkg := range d.Packages {
 		p := index("packages", i)
