@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/temper-dev/temper/internal/buildinfo"
@@ -68,4 +69,42 @@ func TestLiveCheck(t *testing.T) {
 		}
 		t.Logf("%s: %s (eol %+v)", img.Definition, img.Verdict, img.EOL)
 	}
+}
+
+// TestLiveCheckCatalog checks the committed example catalog against the
+// real archive: it must run and produce valid JSON for every definition;
+// what it finds (the committed locks age as Debian moves) is not asserted.
+func TestLiveCheckCatalog(t *testing.T) {
+	mirrors := livetest.Mirrors(t)
+	cacheDir := livetest.CacheDir(t)
+	c, err := cache.Open(cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, file, _, _ := runtime.Caller(0)
+	catalog := filepath.Join(filepath.Dir(file), "..", "..", "examples", "catalog")
+	rep, err := update.Check(context.Background(), []string{catalog}, update.Options{
+		Client: livetest.Client(t, cacheDir, false),
+		Debs:   &pool.Fetcher{Mirrors: mirrors, Cache: c, HTTP: fetch.New(buildinfo.UserAgent() + " (test)")},
+		Cache:  c,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Images []struct{ Definition, Verdict string }
+	}
+	if err := json.Unmarshal(data, &doc); err != nil || len(doc.Images) < 24 {
+		t.Fatalf("%v: %d images", err, len(doc.Images))
+	}
+	for _, img := range rep.Images {
+		if img.Verdict == update.Failed {
+			t.Errorf("%s: %s", img.Definition, img.Error)
+		}
+	}
+	t.Logf("checked %d catalog definitions", len(rep.Images))
 }
