@@ -286,8 +286,8 @@ const catalogComparison = `
 Only figures their publishers state are quoted here; none were measured on
 this machine, and they move with every rebuild of those images.
 
-- **distroless** (gcr.io/distroless): its README states that the smallest
-  image, ` + "`gcr.io/distroless/static-debian12`" + `, is around 2 MiB, about 50% of
+- **distroless**: its README states that the smallest image, ` + "`static-debian12`" + `,
+  is around 2 MiB, about 50% of
   alpine (~5 MiB) and under 2% of debian (124 MiB), *as published, not
   measured here* (source: https://github.com/GoogleContainerTools/distroless#why-should-i-use-distroless-images).
   temper's ` + "`static`" + ` images hold what distroless static holds (CA bundle,
@@ -296,10 +296,8 @@ this machine, and they move with every rebuild of those images.
   temper's ` + "`base`" + ` images correspond to
   distroless ` + "`base-debian12`/`base-debian13`" + ` (glibc, CA certificates, tzdata).
 - **Docker official images** publish their compressed size per tag and
-  architecture on Docker Hub, e.g. https://hub.docker.com/_/python/tags,
-  https://hub.docker.com/_/postgres/tags, https://hub.docker.com/_/nginx/tags,
-  https://hub.docker.com/_/redis/tags, https://hub.docker.com/_/php/tags,
-  https://hub.docker.com/_/node/tags, https://hub.docker.com/_/mariadb/tags.
+  architecture on each image's "Tags" page on Docker Hub (python, postgres,
+  nginx, redis, php, node, mariadb).
   Those figures change with every rebuild and could not be read from this
   machine, so none is quoted; compare the *compressed* column above with the
   tag page of the matching ` + "`-bookworm`/`-trixie`" + ` (or ` + "`-slim`" + `) tag. The official
