@@ -103,6 +103,7 @@ func Assemble(in Input) (*rootfs.FS, *Report, error) {
 		b.alternatives,
 		b.baseFiles,
 		b.accounts,
+		b.files,
 		b.caBundle,
 		b.javaCacerts,
 		b.status,

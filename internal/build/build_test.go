@@ -478,3 +478,23 @@ func TestWritable(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestDefinitionFiles(t *testing.T) {
+	d := def()
+	d.Image.Files = []spec.File{
+		{Path: "/etc/app/app.conf", Content: "listen 8080;\n"},
+		{Path: "/etc/replaced.conf", Content: "mine\n", Mode: "0640", Owner: "33:33"},
+		{Path: "/etc/sneaky", Content: "x", Mode: "4755"},
+	}
+	tree, _ := assemble(t, d, pk{name: "app", files: []debtest.File{file("./etc/replaced.conf", "the package's\n")}})
+	if e := get(t, tree, "etc/app/app.conf"); string(e.Data) != "listen 8080;\n" || e.Mode != 0o644 || e.UID != 0 {
+		t.Errorf("new file: %+v", e)
+	}
+	if e := get(t, tree, "etc/replaced.conf"); string(e.Data) != "mine\n" || e.Mode != 0o640 || e.UID != 33 || e.GID != 33 {
+		t.Errorf("replaced file: %+v", e)
+	}
+	// Hardening still applies to the definition's files.
+	if e := get(t, tree, "etc/sneaky"); e.Mode&fs.ModeSetuid != 0 {
+		t.Errorf("setuid kept on a definition file: %v", e.Mode)
+	}
+}

@@ -120,6 +120,18 @@ type Image struct {
 	// Writable are directories created owned by the run user, for data
 	// that must be writable with a read-only root filesystem.
 	Writable []string
+	// Files are written into the image after the packages are unpacked,
+	// replacing a package's file at the same path: configuration that no
+	// maintainer script or shell will write at run time.
+	Files []File
+}
+
+// File is one file a definition writes into the image.
+type File struct {
+	Path    string // absolute, clean
+	Content string
+	Mode    string // octal, default "0644"
+	Owner   string // numeric "uid:gid", default "0:0"
 }
 
 // Account is a system user with a group of the same name.
@@ -369,8 +381,35 @@ func (d *decoder) image(n *yaml.Node, img *Image) {
 			img.Ports = d.strList(v, p)
 		case "writable":
 			img.Writable = d.strList(v, p)
+		case "files":
+			items, _ := d.seq(v, p)
+			for i, it := range items {
+				img.Files = append(img.Files, d.file(it, index(p, i)))
+			}
 		}
 	}
+}
+
+func (d *decoder) file(n *yaml.Node, path string) File {
+	var f File
+	m, ok := d.mapping(n, path, "image.files[]")
+	if !ok {
+		return f
+	}
+	for key, v := range m {
+		p := join(path, key)
+		switch key {
+		case "path":
+			f.Path, _ = d.str(v, p)
+		case "content":
+			f.Content, _ = d.str(v, p)
+		case "mode":
+			f.Mode, _ = d.str(v, p)
+		case "owner":
+			f.Owner, _ = d.str(v, p)
+		}
+	}
+	return f
 }
 
 func (d *decoder) account(n *yaml.Node, path string) Account {

@@ -309,6 +309,25 @@ func (img *Image) validate(r *reporter, h Hardening) {
 		}
 		seen[port] = true
 	}
+	seenFiles := map[string]bool{}
+	for i, f := range img.Files {
+		p := index("image.files", i)
+		if validateAbs(r, join(p, "path"), f.Path, false) {
+			if f.Path == "/" || strings.HasSuffix(f.Path, "/") {
+				r.errorf(join(p, "path"), "%q is a directory; name a file", f.Path)
+			}
+			if seenFiles[f.Path] {
+				r.errorf(join(p, "path"), "duplicate file %q", f.Path)
+			}
+			seenFiles[f.Path] = true
+		}
+		if f.Mode != "" && !modeRE.MatchString(f.Mode) {
+			r.errorf(join(p, "mode"), "%q is not an octal mode like \"0644\"", f.Mode)
+		}
+		if f.Owner != "" && (!uidGIDRE.MatchString(f.Owner) || !validID(strings.Split(f.Owner, ":")[0]) || !validID(strings.Split(f.Owner, ":")[1])) {
+			r.errorf(join(p, "owner"), "%q: write numeric \"uid:gid\", e.g. \"0:0\"", f.Owner)
+		}
+	}
 	validatePaths(r, "image.writable", img.Writable, false)
 	for i, w := range img.Writable {
 		if w == "/" {
