@@ -256,7 +256,8 @@ func TestAccounts(t *testing.T) {
 		file("./usr/share/base-passwd/passwd.master", passwdMaster),
 		file("./usr/share/base-passwd/group.master", groupMaster),
 	}})
-	wantPasswd := passwdMaster + "nonroot:x:65532:65532::/home/nonroot:/usr/sbin/nologin\napp:x:1000:1001::/var/lib/app:/usr/sbin/nologin\n"
+	// Without a shell in the image, root's /bin/bash becomes nologin.
+	wantPasswd := strings.Replace(passwdMaster, "/root:/bin/bash", "/root:/usr/sbin/nologin", 1) + "nonroot:x:65532:65532::/home/nonroot:/usr/sbin/nologin\napp:x:1000:1001::/var/lib/app:/usr/sbin/nologin\n"
 	if got := string(get(t, tree, "etc/passwd").Data); got != wantPasswd {
 		t.Errorf("passwd:\n%s\nwant:\n%s", got, wantPasswd)
 	}
@@ -496,5 +497,13 @@ func TestDefinitionFiles(t *testing.T) {
 	// Hardening still applies to the definition's files.
 	if e := get(t, tree, "etc/sneaky"); e.Mode&fs.ModeSetuid != 0 {
 		t.Errorf("setuid kept on a definition file: %v", e.Mode)
+	}
+}
+
+func TestNoLoginShells(t *testing.T) {
+	in := "root:x:0:0:root:/root:/bin/bash\nsync:x:4:65534:sync:/bin:/bin/sync\nbad\n"
+	want := "root:x:0:0:root:/root:/usr/sbin/nologin\nsync:x:4:65534:sync:/bin:/bin/sync\nbad\n"
+	if got := string(noLoginShells([]byte(in))); got != want {
+		t.Errorf("got %q", got)
 	}
 }

@@ -290,6 +290,25 @@ type account struct {
 	createHome bool
 }
 
+// noLoginShells points accounts whose login shell the image does not have
+// (base-passwd gives root /bin/bash) at /usr/sbin/nologin, as distroless
+// does: an image without a shell should not claim one.
+func noLoginShells(passwd []byte) []byte {
+	var out []byte
+	for _, line := range bytes.SplitAfter(passwd, []byte("\n")) {
+		f := bytes.Split(bytes.TrimRight(line, "\n"), []byte(":"))
+		if len(f) == 7 {
+			switch string(f[6]) {
+			case "/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash", "/bin/rbash":
+				f[6] = []byte("/usr/sbin/nologin")
+				line = append(bytes.Join(f, []byte(":")), '\n')
+			}
+		}
+		out = append(out, line...)
+	}
+	return out
+}
+
 func (b *builder) accounts() error {
 	var passwd, group []byte
 	if b.has("base-passwd") {
@@ -302,6 +321,9 @@ func (b *builder) accounts() error {
 	}
 	if passwd == nil {
 		passwd = []byte("root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+	}
+	if !b.in.Def.Shell {
+		passwd = noLoginShells(passwd)
 	}
 	if group == nil {
 		group = []byte("root:x:0:\nnogroup:x:65534:\n")
