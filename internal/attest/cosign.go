@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -20,6 +19,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/temper-dev/temper/internal/oci"
 )
 
 // cosign's registry layout: the signatures of the manifest sha256:<hex>
@@ -127,14 +128,9 @@ type Bundle struct {
 // Repository parses a registry repository (or any reference in it);
 // loopback registries may be plain HTTP.
 func Repository(ref string) (name.Repository, error) {
-	r, err := name.ParseReference(ref)
+	r, err := oci.ParseReference(ref)
 	if err != nil {
-		return name.Repository{}, fmt.Errorf("reference %q: %w", ref, err)
-	}
-	if isLoopback(r.Context().RegistryStr()) {
-		if r, err = name.ParseReference(ref, name.Insecure); err != nil {
-			return name.Repository{}, fmt.Errorf("reference %q: %w", ref, err)
-		}
+		return name.Repository{}, err
 	}
 	return r.Context(), nil
 }
@@ -334,18 +330,4 @@ func VerifyAttestations(attImg v1.Image, digest string, v *Verifier) ([]Verified
 		out = append(out, VerifiedStatement{PredicateType: st.PredicateType, Statement: st})
 	}
 	return out, nil
-}
-
-// isLoopback reports whether a registry host[:port] is this machine.
-func isLoopback(registry string) bool {
-	host := registry
-	if h, _, err := net.SplitHostPort(registry); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

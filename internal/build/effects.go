@@ -439,12 +439,16 @@ func (b *builder) runUser() (int, int, error) {
 
 // ---- CA certificates ----
 
-func (b *builder) caBundle() error {
-	if !b.has("ca-certificates") {
-		return nil
-	}
-	var buf bytes.Buffer
-	n := 0
+// caCert is one CA certificate file ca-certificates ships.
+type caCert struct {
+	path  string // usr/share/ca-certificates/...crt
+	entry *rootfs.Entry
+}
+
+// caCertFiles lists every *.crt under usr/share/ca-certificates, sorted by
+// path: what update-ca-certificates enables by default.
+func (b *builder) caCertFiles() []caCert {
+	var out []caCert
 	for _, p := range b.fs.Paths() {
 		if !strings.HasPrefix(p, "usr/share/ca-certificates/") || !strings.HasSuffix(p, ".crt") {
 			continue
@@ -456,6 +460,19 @@ func (b *builder) caBundle() error {
 		if e == nil || e.Kind != rootfs.File {
 			continue
 		}
+		out = append(out, caCert{path: p, entry: e})
+	}
+	return out
+}
+
+func (b *builder) caBundle() error {
+	if !b.has("ca-certificates") {
+		return nil
+	}
+	var buf bytes.Buffer
+	n := 0
+	for _, c := range b.caCertFiles() {
+		e := c.entry
 		buf.Write(e.Data)
 		if len(e.Data) > 0 && e.Data[len(e.Data)-1] != '\n' {
 			buf.WriteByte('\n')

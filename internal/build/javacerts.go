@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"software.sslmate.com/src/go-pkcs12"
-
-	"github.com/temper-dev/temper/internal/rootfs"
 )
 
 // JavaCacerts is the trust store Debian's Java runtimes read
@@ -32,17 +30,8 @@ func (b *builder) javaCacerts() error {
 	}
 	var entries []pkcs12.TrustStoreEntry
 	h := sha256.New()
-	for _, p := range b.fs.Paths() {
-		if !strings.HasPrefix(p, "usr/share/ca-certificates/") || !strings.HasSuffix(p, ".crt") {
-			continue
-		}
-		e, _ := b.fs.Get(p)
-		if e.Kind == rootfs.Hardlink {
-			e, _ = b.fs.Get(e.Target)
-		}
-		if e == nil || e.Kind != rootfs.File {
-			continue
-		}
+	for _, c := range b.caCertFiles() {
+		e, p := c.entry, c.path
 		block, _ := pem.Decode(e.Data)
 		if block == nil || block.Type != "CERTIFICATE" {
 			continue

@@ -47,14 +47,9 @@ func WriteTarball(path string, img v1.Image, tag string) error {
 // 127.0.0.0/8, ::1) may be plain HTTP. opts come after the defaults, so a
 // caller can override them (e.g. remote.WithAuth, remote.WithTransport).
 func Push(ctx context.Context, ref string, idx v1.ImageIndex, opts ...remote.Option) error {
-	r, err := name.ParseReference(ref)
+	r, err := ParseReference(ref)
 	if err != nil {
-		return fmt.Errorf("oci: push: reference %q: %w", ref, err)
-	}
-	if isLoopback(r.Context().RegistryStr()) {
-		if r, err = name.ParseReference(ref, name.Insecure); err != nil {
-			return fmt.Errorf("oci: push: reference %q: %w", ref, err)
-		}
+		return fmt.Errorf("oci: push: %w", err)
 	}
 	all := append([]remote.Option{
 		remote.WithContext(ctx),
@@ -64,6 +59,22 @@ func Push(ctx context.Context, ref string, idx v1.ImageIndex, opts ...remote.Opt
 		return fmt.Errorf("oci: push %s: %w", ref, err)
 	}
 	return nil
+}
+
+// ParseReference parses an image reference; a registry on a loopback host
+// (localhost, 127.0.0.0/8, ::1) may be plain HTTP, as a registry started
+// for tests or a local mirror usually is.
+func ParseReference(ref string) (name.Reference, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, fmt.Errorf("reference %q: %w", ref, err)
+	}
+	if isLoopback(r.Context().RegistryStr()) {
+		if r, err = name.ParseReference(ref, name.Insecure); err != nil {
+			return nil, fmt.Errorf("reference %q: %w", ref, err)
+		}
+	}
+	return r, nil
 }
 
 // isLoopback reports whether a registry host[:port] is this machine.
