@@ -4,8 +4,8 @@
 #   - read + SHA-256 every .deb the catalog's locks name, from the cache
 #     (sha256sum over the cached files: the I/O floor of any build);
 #   - one warm python3 (3.11 bookworm, amd64 + arm64) build.
-# Measured: the catalog built by one temper process (definitions one after
-# the other) and by JOBS processes (default 2, one per core) over a
+# Measured: the catalog built by one temper process (which builds
+# definitions side by side, --parallel = CPUs) and by JOBS processes (default 2, one per core) over a
 # balanced split of the definitions (by installed size), each into its own
 # layout. The first, unmeasured pass fills the cache (.debs and their zstd
 # copies) so that every measured pass is warm.

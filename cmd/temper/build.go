@@ -8,9 +8,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/temper-dev/temper/internal/buildinfo"
-	"github.com/temper-dev/temper/internal/debian/fetch"
-	"github.com/temper-dev/temper/internal/debian/pool"
 	"github.com/temper-dev/temper/internal/imagebuild"
 	"github.com/temper-dev/temper/internal/lock"
 )
@@ -70,7 +67,8 @@ definition) is already in the output are skipped.`,
 			parallel = min(parallel, len(files))
 			// One updating progress line only makes sense for one build.
 			tty := term.IsTerminal(int(os.Stderr.Fd())) && parallel == 1
-			opt.Fetcher = &pool.Fetcher{Mirrors: mirrors.Mirrors, Cache: c, HTTP: fetch.New(buildinfo.UserAgent()), Progress: cmd.ErrOrStderr(), Terminal: tty}
+			opt.Fetcher = g.debFetcher(mirrors.Mirrors, c)
+			opt.Fetcher.Progress, opt.Fetcher.Terminal = cmd.ErrOrStderr(), tty
 			opt.Log = cmd.ErrOrStderr()
 			// Builds run side by side (each is mostly one core of gzip and
 			// zstd); results print in the order of the definitions.

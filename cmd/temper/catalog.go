@@ -13,8 +13,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/spf13/cobra"
 
-	"github.com/temper-dev/temper/internal/buildinfo"
-	"github.com/temper-dev/temper/internal/debian/fetch"
 	"github.com/temper-dev/temper/internal/debian/pool"
 	"github.com/temper-dev/temper/internal/imagebuild"
 	"github.com/temper-dev/temper/internal/lock"
@@ -210,7 +208,7 @@ func fetchDistroInfo(ctx context.Context, g *globalFlags, releases []string) ([]
 	if p == nil {
 		return nil, "", fmt.Errorf("%s has no distro-info-data", newest)
 	}
-	f := &pool.Fetcher{Mirrors: mirrors.Mirrors, Cache: c, HTTP: fetch.New(buildinfo.UserAgent())}
+	f := g.debFetcher(mirrors.Mirrors, c)
 	it := pool.Item{Name: p.Name, Version: p.Version, Suite: p.Suite, Filename: p.Filename, SHA256: strings.ToLower(p.SHA256), Size: p.Size}
 	data, _, err := f.Fetch(ctx, []pool.Item{it})
 	if err != nil {

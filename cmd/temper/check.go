@@ -9,11 +9,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/temper-dev/temper/internal/buildinfo"
 	"github.com/temper-dev/temper/internal/config"
 	"github.com/temper-dev/temper/internal/debian/cache"
-	"github.com/temper-dev/temper/internal/debian/fetch"
-	"github.com/temper-dev/temper/internal/debian/pool"
 	"github.com/temper-dev/temper/internal/update"
 )
 
@@ -50,7 +47,7 @@ func (g *globalFlags) updateOptions(stderr io.Writer) (update.Options, error) {
 	}
 	opt := update.Options{
 		Client: client,
-		Debs:   &pool.Fetcher{Mirrors: mirrors.Mirrors, Cache: c, HTTP: fetch.New(buildinfo.UserAgent())},
+		Debs:   g.debFetcher(mirrors.Mirrors, c),
 		Cache:  c,
 		Now:    g.now,
 	}

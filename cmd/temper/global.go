@@ -11,6 +11,7 @@ import (
 	"github.com/temper-dev/temper/internal/debian/archive"
 	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/debian/fetch"
+	"github.com/temper-dev/temper/internal/debian/pool"
 	"github.com/temper-dev/temper/internal/debian/release"
 )
 
@@ -59,6 +60,12 @@ func (g *globalFlags) cache() (*cache.Cache, error) {
 		}
 	}
 	return cache.Open(dir)
+}
+
+// debFetcher downloads (or, with --offline, only reads from the cache) the
+// .debs locks pin.
+func (g *globalFlags) debFetcher(m archive.Mirrors, c *cache.Cache) *pool.Fetcher {
+	return &pool.Fetcher{Mirrors: m, Cache: c, HTTP: fetch.New(buildinfo.UserAgent()), Offline: g.offline}
 }
 
 // archiveClient builds the archive client the flags, temper.yaml and the

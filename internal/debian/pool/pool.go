@@ -40,6 +40,9 @@ type Fetcher struct {
 	// Terminal draws a single updating progress line instead of one line
 	// per download.
 	Terminal bool
+	// Offline serves only what the cache holds: a .deb that is not cached
+	// is an error, and nothing is downloaded.
+	Offline bool
 }
 
 // Stats says what a fetch did.
@@ -100,6 +103,11 @@ func (f *Fetcher) Fetch(ctx context.Context, items []Item) ([][]byte, Stats, err
 			}
 			if !errors.Is(err, cache.ErrNotFound) {
 				errs[i] = err
+				cancel()
+				return
+			}
+			if f.Offline {
+				errs[i] = fmt.Errorf("%s %s (sha256 %s): not in the cache for offline use; run once with network access", it.Name, it.Version, it.SHA256)
 				cancel()
 				return
 			}

@@ -105,3 +105,33 @@ func TestFetchRefusesMismatch(t *testing.T) {
 		t.Errorf("poisoned cache: %v %+v", err, st)
 	}
 }
+
+// TestFetchOffline: offline, cached .debs are served and a missing one is
+// an error naming it; the archive is never asked.
+func TestFetchOffline(t *testing.T) {
+	a, b := []byte("deb a"), []byte("deb b")
+	f, hits, c := setup(t, map[string][]byte{
+		"/debian/pool/main/a/a/a_1_amd64.deb": a,
+		"/debian/pool/main/b/b/b_1_amd64.deb": b,
+	})
+	if err := c.WriteBytes(sum(a), a); err != nil {
+		t.Fatal(err)
+	}
+	f.Offline = true
+	ia := pool.Item{Name: "a", Version: "1", Suite: "bookworm", Filename: "pool/main/a/a/a_1_amd64.deb", SHA256: sum(a), Size: int64(len(a))}
+	ib := pool.Item{Name: "b", Version: "1", Suite: "bookworm", Filename: "pool/main/b/b/b_1_amd64.deb", SHA256: sum(b), Size: int64(len(b))}
+	got, st, err := f.Fetch(context.Background(), []pool.Item{ia})
+	if err != nil || !bytes.Equal(got[0], a) || st.Cached != 1 {
+		t.Fatalf("cached item offline: %v, %+v", err, st)
+	}
+	_, _, err = f.Fetch(context.Background(), []pool.Item{ia, ib})
+	if err == nil || !strings.Contains(err.Error(), "b 1 (sha256 "+sum(b)+"): not in the cache for offline use") {
+		t.Fatalf("missing item offline: %v", err)
+	}
+	if *hits != 0 {
+		t.Errorf("offline fetch made %d requests", *hits)
+	}
+	if _, err := c.Read(sum(b)); err == nil {
+		t.Error("b was cached offline")
+	}
+}
