@@ -1,6 +1,8 @@
 package published_test
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,9 +116,19 @@ func TestCommittedFigures(t *testing.T) {
 	if err := f.Check(names); err != nil {
 		t.Fatal(err)
 	}
+	// docs/catalog.md is generated with these figures: an edit of the
+	// figures without regenerating the report shows here.
+	report, err := os.ReadFile(filepath.Join(repo, "docs", "catalog.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, fig := range f.Figures {
 		if !strings.Contains(fig.Source, fig.Image[:strings.Index(fig.Image, ":")]) {
 			t.Errorf("line %d: the source %s does not look like %s's page", fig.Line, fig.Source, fig.Image)
+		}
+		row := fmt.Sprintf("| `%s` | `%s` | %s | %s |", fig.Compare, fig.Image, fig.Base, fig.Date)
+		if !strings.Contains(string(report), row) || !strings.Contains(string(report), "("+fig.Source+")") {
+			t.Errorf("line %d: docs/catalog.md has no row %q with its source; regenerate it: temper catalog report examples/catalog --layout LAYOUT --published docs/published-sizes.yaml > docs/catalog.md", fig.Line, row)
 		}
 	}
 }
