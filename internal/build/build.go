@@ -3,7 +3,8 @@
 // package's data.tar into an in-memory tree (internal/rootfs), lays it out
 // as merged /usr, reproduces the few effects of maintainer scripts that
 // images need (passwd/group, the CA bundle, update-alternatives links,
-// base-files' /run links and os-release, /var/lib/dpkg/status.d for
+// the conffiles postinsts install with ucf, base-files' /run links and
+// os-release, /var/lib/dpkg/status.d for
 // scanners) and applies temper's hardening defaults: no shell, no package
 // manager, no setuid/setgid bits, no docs/man/info/locales, nothing
 // world-writable but /tmp. Each default a definition relaxes is reported.
@@ -64,6 +65,7 @@ type Report struct {
 	Removed      []string // paths removed by hardening/minimisation, summarised
 	Relaxed      []string // hardening defaults the definition relaxed
 	Alternatives []string // "usr/bin/java -> /usr/lib/jvm/.../bin/java (priority 1711)"
+	Conffiles    []string // "etc/php/8.2/cli/php.ini from /usr/lib/php/8.2/php.ini-production.cli (php8.2-cli)"
 	Users        []string // accounts temper added: "nonroot 65532:65532 /home/nonroot"
 	Env          []string // environment the image should have (PATH, SSL_CERT_FILE)
 }
@@ -101,6 +103,7 @@ func Assemble(in Input) (*rootfs.FS, *Report, error) {
 		b.prune,
 		b.fixHardlinks,
 		b.alternatives,
+		b.conffiles,
 		b.baseFiles,
 		b.accounts,
 		b.files,

@@ -807,12 +807,19 @@ type shellEnv struct {
 	args []string          // positional parameters: configure, ""
 }
 
+// ucfInstall is a `ucf NEW DEST` call: on a fresh install, ucf copies the
+// package's pristine configuration NEW to the conffile DEST.
+type ucfInstall struct {
+	New, Dest string
+}
+
 type evaluator struct {
 	env      shellEnv
 	vars     map[string]string
 	funcs    map[string]node
 	args     []string
 	installs []altInstall
+	ucfs     []ucfInstall
 	steps    int
 	depth    int
 	// control flow
@@ -829,12 +836,22 @@ const (
 // alternativesFromScript evaluates a maintainer script and returns its
 // update-alternatives --install calls, in order.
 func alternativesFromScript(script string, env shellEnv) []altInstall {
+	return evaluate(script, env).installs
+}
+
+// ucfFromScript evaluates a maintainer script and returns the conffiles
+// it hands to ucf, in order.
+func ucfFromScript(script string, env shellEnv) []ucfInstall {
+	return evaluate(script, env).ucfs
+}
+
+func evaluate(script string, env shellEnv) *evaluator {
 	e := &evaluator{env: env, vars: map[string]string{}, funcs: map[string]node{}, args: env.args}
 	for k, v := range env.vars {
 		e.vars[k] = v
 	}
 	e.run(parseScript(script))
-	return e.installs
+	return e
 }
 
 func (e *evaluator) stopped() bool {
@@ -983,6 +1000,13 @@ func (e *evaluator) simple(c *simpleCmd) bool {
 			}
 		}
 		return true
+	case "ucf":
+		if known {
+			if in, ok := parseUCF(args[1:]); ok {
+				e.ucfs = append(e.ucfs, in)
+			}
+		}
+		return true
 	case "unset":
 		for _, a := range args[1:] {
 			if !strings.HasPrefix(a, "-") {
@@ -1038,6 +1062,28 @@ func (e *evaluator) simple(c *simpleCmd) bool {
 		return ok
 	}
 	return true // an unknown command counts as succeeding
+}
+
+// parseUCF reads `ucf [options] NEW DEST`. --purge (forget a file) and
+// any call that is not exactly two absolute paths are not installs.
+func parseUCF(args []string) (ucfInstall, bool) {
+	var paths []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--purge" || a == "-p":
+			return ucfInstall{}, false
+		case a == "--state-dir" || a == "--src-dir" || a == "--sum-file" || a == "--three-way-source":
+			i++ // takes a value
+		case strings.HasPrefix(a, "-"):
+		default:
+			paths = append(paths, a)
+		}
+	}
+	if len(paths) != 2 || !strings.HasPrefix(paths[0], "/") || !strings.HasPrefix(paths[1], "/") {
+		return ucfInstall{}, false
+	}
+	return ucfInstall{New: paths[0], Dest: paths[1]}, true
 }
 
 // test evaluates the arguments of [ ] / test; what it cannot decide is true.
