@@ -142,6 +142,27 @@ image:
 			}
 			run(t, "podman", "rmi", "-f", ref)
 
+			// The tarball in the format `docker save` writes and `docker
+			// load` reads (manifest.json with RepoTags): skopeo's
+			// docker-archive transport reads it as docker would and
+			// finds the same layers as the layout.
+			var arch struct {
+				Architecture string
+				Layers       []string
+			}
+			if err := json.Unmarshal([]byte(run(t, "skopeo", "inspect", "docker-archive:"+tarball)), &arch); err != nil {
+				t.Fatal(err)
+			}
+			host := res.Images[0]
+			for _, im := range res.Images {
+				if im.Arch == runtime.GOARCH {
+					host = im
+				}
+			}
+			if arch.Architecture != host.Arch || len(arch.Layers) != 1 {
+				t.Errorf("docker-archive: %+v, want one %s layer", arch, host.Arch)
+			}
+
 			// skopeo reads the layout; umoci unpacks a single platform.
 			raw := run(t, "skopeo", "inspect", "--raw", "oci:"+layout+":python:3-"+release)
 			var idx struct {
