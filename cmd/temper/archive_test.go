@@ -24,17 +24,27 @@ type cliEnv struct {
 }
 
 func newCLIEnv(t *testing.T) *cliEnv {
+	return newCLIEnvArchive(t, func(key *openpgp.Entity) *testarchive.Archive {
+		return &testarchive.Archive{Signers: []*openpgp.Entity{key}, Suites: cliSuites}
+	})
+}
+
+var cliSuites = []testarchive.Suite{
+	{Name: "bookworm", Packages: []testarchive.Package{
+		{Name: "python3", Version: "3.11.2-1+b1", Arch: "amd64", Fields: map[string]string{"Source": "python3-defaults (3.11.2-1)", "Depends": "python3.11 (>= 3.11.2-1~)", "Pre-Depends": "libc6 (>= 2.36)"}},
+		{Name: "python3.11", Version: "3.11.2-6+deb12u1", Arch: "amd64"},
+	}},
+	{Name: "bookworm-updates"},
+	{Name: "bookworm-security", Archive: "debian-security", Packages: []testarchive.Package{
+		{Name: "python3.11", Version: "3.11.2-6+deb12u6", Arch: "amd64"},
+	}},
+}
+
+// newCLIEnvArchive serves the archive made with a fresh signing key and
+// points a private apt root's sources at it.
+func newCLIEnvArchive(t *testing.T, archive func(key *openpgp.Entity) *testarchive.Archive) *cliEnv {
 	key := releasetest.NewKeyAt(t, "CLI fixture", "ed25519", testarchive.KeyCreation, 0)
-	a := &testarchive.Archive{Signers: []*openpgp.Entity{key}, Suites: []testarchive.Suite{
-		{Name: "bookworm", Packages: []testarchive.Package{
-			{Name: "python3", Version: "3.11.2-1+b1", Arch: "amd64", Fields: map[string]string{"Source": "python3-defaults (3.11.2-1)", "Depends": "python3.11 (>= 3.11.2-1~)", "Pre-Depends": "libc6 (>= 2.36)"}},
-			{Name: "python3.11", Version: "3.11.2-6+deb12u1", Arch: "amd64"},
-		}},
-		{Name: "bookworm-updates"},
-		{Name: "bookworm-security", Archive: "debian-security", Packages: []testarchive.Package{
-			{Name: "python3.11", Version: "3.11.2-6+deb12u6", Arch: "amd64"},
-		}},
-	}}
+	a := archive(key)
 	e := &cliEnv{srv: testarchive.Serve(t, a.Files(t)), aptRoot: t.TempDir(), cache: t.TempDir()}
 	var kr bytes.Buffer
 	if err := key.Serialize(&kr); err != nil {
