@@ -324,15 +324,18 @@ const catalogComparison = `
 Only figures their publishers state are quoted here; none were measured on
 this machine, and they move with every rebuild of those images.
 
-- **distroless**: its README states that the smallest image, ` + "`static-debian12`" + `,
-  is around 2 MiB, about 50% of
-  alpine (~5 MiB) and under 2% of debian (124 MiB), *as published, not
-  measured here* (source: https://github.com/GoogleContainerTools/distroless#why-should-i-use-distroless-images).
-  temper's ` + "`static`" + ` images hold what distroless static holds (CA bundle,
-  zoneinfo, base-files, netbase, media-types, no libc) in 0.6-0.8 MB compressed:
-  ca-certificates, tzdata and base-files are taken as data (` + "`no_dependencies`" + `).
-  temper's ` + "`base`" + ` images correspond to
-  distroless ` + "`base-debian12`/`base-debian13`" + ` (glibc, CA certificates, tzdata).
+### distroless
+
+Its README states that the smallest image, ` + "`static-debian12`" + `, is around
+2 MiB, about 50% of alpine (~5 MiB) and under 2% of debian (124 MiB), *as
+published, not measured here* (source:
+https://github.com/GoogleContainerTools/distroless#why-should-i-use-distroless-images);
+it publishes no per-image sizes to compare with. temper's ` + "`static`" + ` images
+hold what distroless static holds (CA bundle, zoneinfo, base-files, netbase,
+media-types, no libc) in 0.6-0.8 MB compressed: ca-certificates, tzdata and
+base-files are taken as data (` + "`no_dependencies`" + `). temper's ` + "`base`" + ` images
+correspond to distroless ` + "`base-debian12`/`base-debian13`" + ` (glibc, CA
+certificates, tzdata).
 `
 
 // writeComparison writes one table per publisher: each temper image's
