@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
 	"github.com/spf13/cobra"
 
@@ -137,21 +139,8 @@ func catalogRows(files []string, layout string) ([]catalogRow, []string, error) 
 				return nil, nil, fmt.Errorf("%s: %w", f, err)
 			}
 			ci := catalogImage{Arch: arch, Packages: len(l.Architectures[arch].Packages)}
-			layers, err := img.Layers()
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, layer := range layers {
-				n, err := layer.Size()
-				if err != nil {
-					return nil, nil, err
-				}
-				ci.Compressed += n
-				u, err := uncompressedSize(layer.Compressed)
-				if err != nil {
-					return nil, nil, fmt.Errorf("%s %s: %w", ref, arch, err)
-				}
-				ci.Uncompressed += u
+			if ci.Compressed, ci.Uncompressed, err = imageSizes(img); err != nil {
+				return nil, nil, fmt.Errorf("%s %s: %w", ref, arch, err)
 			}
 			row.Images = append(row.Images, ci)
 		}
@@ -159,6 +148,33 @@ func catalogRows(files []string, layout string) ([]catalogRow, []string, error) 
 	}
 	sort.Slice(releases, func(i, j int) bool { return releaseOrder(releases[i]) < releaseOrder(releases[j]) })
 	return rows, releases, nil
+}
+
+// imageSizes sums an image's layers: compressed as stored, uncompressed as
+// recorded on each layer's descriptor by temper, or counted by
+// decompressing a layer that has no record.
+func imageSizes(img v1.Image) (compressed, uncompressed int64, err error) {
+	m, err := img.Manifest()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, d := range m.Layers {
+		compressed += d.Size
+		if u, err := strconv.ParseInt(d.Annotations[oci.AnnotationUncompressedSize], 10, 64); err == nil && u >= 0 {
+			uncompressed += u
+			continue
+		}
+		layer, err := img.LayerByDigest(d.Digest)
+		if err != nil {
+			return 0, 0, err
+		}
+		u, err := uncompressedSize(layer.Compressed)
+		if err != nil {
+			return 0, 0, err
+		}
+		uncompressed += u
+	}
+	return compressed, uncompressed, nil
 }
 
 func uncompressedSize(open func() (io.ReadCloser, error)) (int64, error) {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,12 +12,16 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/temper-dev/temper/internal/debian/debtest"
 	"github.com/temper-dev/temper/internal/debian/testarchive"
 	"github.com/temper-dev/temper/internal/oci"
 
 	"github.com/temper-dev/temper/internal/published"
+	"github.com/temper-dev/temper/internal/rootfs"
 	"github.com/temper-dev/temper/internal/update"
 )
 
@@ -203,5 +209,39 @@ func TestCatalogReportCLI(t *testing.T) {
 	_, err = e.run(t, "catalog", "report", cat, "--layout", layout, "--distro-info", csv)
 	if err == nil || !strings.Contains(err.Error(), "was not built from this lock; rebuild it: temper build "+def+" -o "+layout) {
 		t.Errorf("stale image: %v", err)
+	}
+}
+
+// TestImageSizes: the uncompressed size comes from the layer descriptor
+// temper writes, and from decompressing a layer that has none.
+func TestImageSizes(t *testing.T) {
+	f := rootfs.New()
+	f.Put(&rootfs.Entry{Path: "usr/bin/tool", Kind: rootfs.File, Mode: 0o755, Data: bytes.Repeat([]byte("temper "), 10000)})
+	layer, err := oci.Layer(f, time.Unix(1700000000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := layer.Uncompressed()
+	tarSize, _ := io.Copy(io.Discard, rc)
+	rc.Close()
+	size, _ := layer.Size()
+
+	annotated, err := oci.Image(layer, oci.ImageConfig{Architecture: "amd64"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same layer through go-containerregistry, which records nothing.
+	plain, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := plain.Manifest(); m.Layers[0].Annotations[oci.AnnotationUncompressedSize] != "" {
+		t.Fatal("the plain image has the annotation")
+	}
+	for name, img := range map[string]v1.Image{"annotated": annotated, "plain": plain} {
+		c, u, err := imageSizes(img)
+		if err != nil || c != size || u != tarSize {
+			t.Errorf("%s: %d/%d %v, want %d/%d", name, c, u, err, size, tarSize)
+		}
 	}
 }

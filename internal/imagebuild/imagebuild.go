@@ -42,8 +42,9 @@ import (
 // FormatVersion names the image layout temper produces. It is part of the
 // build key: a temper that changes what it writes for a given lock bumps
 // it, so stores rebuild instead of keeping stale images. 2: ucf
-// conffiles (php.ini) are installed.
-const FormatVersion = "2"
+// conffiles (php.ini) are installed. 3: layer descriptors record the
+// uncompressed size.
+const FormatVersion = "3"
 
 // Annotation keys temper sets on its manifests and indexes.
 const (

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,8 +65,15 @@ func Platform(debianArch string) (v1.Platform, error) {
 	return p, nil
 }
 
+// AnnotationUncompressedSize, on a layer descriptor, is the size in bytes
+// of the layer's tar stream, so that reports need not decompress layers
+// to learn what an image takes on disk.
+const AnnotationUncompressedSize = "dev.temper.layer.uncompressed-size"
+
 // Image makes a single-layer OCI image (OCI manifest and config media
-// types) with that config, and the annotations on its manifest.
+// types) with that config, and the annotations on its manifest. A layer
+// that knows its uncompressed size (Layer's does) has it recorded on its
+// descriptor (AnnotationUncompressedSize).
 func Image(layer v1.Layer, cfg ImageConfig, annotations map[string]string) (v1.Image, error) {
 	if layer == nil {
 		return nil, fmt.Errorf("oci: image: nil layer")
@@ -118,11 +126,15 @@ func Image(layer v1.Layer, cfg ImageConfig, annotations map[string]string) (v1.I
 	if err != nil {
 		return nil, err
 	}
+	layerDesc := v1.Descriptor{MediaType: layerMT, Size: size, Digest: digest}
+	if u, ok := layer.(interface{ UncompressedSize() int64 }); ok {
+		layerDesc.Annotations = map[string]string{AnnotationUncompressedSize: strconv.FormatInt(u.UncompressedSize(), 10)}
+	}
 	m := v1.Manifest{
 		SchemaVersion: 2,
 		MediaType:     types.OCIManifestSchema1,
 		Config:        v1.Descriptor{MediaType: types.OCIConfigJSON, Size: cfgSize, Digest: cfgDigest},
-		Layers:        []v1.Descriptor{{MediaType: layerMT, Size: size, Digest: digest}},
+		Layers:        []v1.Descriptor{layerDesc},
 		Annotations:   copyMap(annotations),
 	}
 	rawManifest, err := marshal(m)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -388,6 +389,19 @@ func TestImageConfig(t *testing.T) {
 	}
 	if m.Config.MediaType != types.OCIConfigJSON || len(m.Layers) != 1 || m.Layers[0].Digest != digest(t, l) || m.Annotations["k"] != "v" {
 		t.Errorf("manifest %+v", m)
+	}
+	// The layer descriptor records the tar's size: count it.
+	rc, err := l.Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, rc)
+	rc.Close()
+	if err != nil || n < 1024 {
+		t.Fatalf("layer tar: %d bytes, %v", n, err)
+	}
+	if got := m.Layers[0].Annotations[AnnotationUncompressedSize]; got != strconv.FormatInt(n, 10) {
+		t.Errorf("%s = %q, the tar has %d bytes", AnnotationUncompressedSize, got, n)
 	}
 	raw, _ := img.RawConfigFile()
 	for _, want := range []string{
