@@ -65,10 +65,16 @@ e=$(now)
 par=$(secs "$s" "$e")
 echo "catalog, $jobs processes: ${par}s"
 
+echo "== catalog report over the one-process layout"
+s=$(now); $T catalog report examples/catalog --layout "$out/seq" --published docs/published-sizes.yaml >"$out/catalog.md"; e=$(now)
+report=$(secs "$s" "$e")
+echo "catalog report: ${report}s"
+
 {
   echo "catalog: $n definitions, $images images"
   echo "read+hash .debs: ${hash}s ($bytes bytes)"
   echo "python3 build: ${py}s"
   echo "catalog 1 process: ${seq}s ($(echo "$seq / $hash" | bc -l | xargs printf '%.1f')x read+hash, $(echo "$seq / $py" | bc -l | xargs printf '%.1f')x python3)"
+  echo "catalog report: ${report}s"
   echo "catalog $jobs processes: ${par}s ($(echo "$par / $hash" | bc -l | xargs printf '%.1f')x read+hash, $(echo "$par / $py" | bc -l | xargs printf '%.1f')x python3)"
 } | tee "$out/result.txt"
