@@ -35,7 +35,7 @@ the newest release of the catalog in the archive, or --distro-info FILE).
 With --published FILE (docs/published-sizes.yaml) it also compares each
 image's compressed size with the size published for the image teams use
 today in its place, architecture by architecture, with the source of every
-figure; a figure naming no image of the catalog is an error.
+figure; figures of images outside the report are left out with a warning.
 The report depends only on the locks, the images, the lifecycle data and the
 published figures: the same inputs give the same bytes.`,
 		Example: "  temper build examples/catalog -o out && temper catalog report examples/catalog --layout out --published docs/published-sizes.yaml > docs/catalog.md",
@@ -78,8 +78,13 @@ published figures: the same inputs give the same bytes.`,
 				return err
 			}
 			if pub != nil {
-				if err := pub.Check(catalog.Names(rows)); err != nil {
-					return err
+				// A report over part of the catalog uses that part's
+				// figures; the committed file is kept in step with the
+				// whole catalog by a test (published.Check).
+				var warnings []string
+				pub, warnings = pub.Only(catalog.Names(rows))
+				for _, w := range warnings {
+					fmt.Fprintln(cmd.ErrOrStderr(), "temper: warning:", w)
 				}
 			}
 			return catalog.Report{Command: reportCommand(args, publishedFile), Rows: rows, Lifecycle: life, LifecycleFrom: csvFrom, Published: pub}.Write(cmd.OutOrStdout())

@@ -77,7 +77,7 @@ func TestCatalogReportCLI(t *testing.T) {
 	csv := filepath.Join(t.TempDir(), "debian.csv")
 	os.WriteFile(csv, []byte("version,codename,series,created,release,eol,eol-lts,eol-elts\n12,Bookworm,bookworm,2021-08-14,2023-06-10,2026-06-10,2028-06-30,2033-06-30\n"), 0o644)
 	pub := filepath.Join(t.TempDir(), "published.yaml")
-	os.WriteFile(pub, []byte("figures:\n  - compare: tool:1-bookworm\n    image: tool:1-slim\n    publisher: Somebody\n    base: bookworm\n    date: 2026-01-02\n    source: https://example.org/tool.md\n    compressed: {amd64: 1000000}\n"), 0o644)
+	os.WriteFile(pub, []byte("figures:\n  - compare: tool:1-bookworm\n    image: tool:1-slim\n    publisher: Somebody\n    base: bookworm\n    date: 2026-01-02\n    source: https://example.org/tool.md\n    compressed: {amd64: 1000000}\n  - compare: gone:1\n    image: gone:1\n    publisher: Somebody\n    base: bookworm\n    date: 2026-01-02\n    source: https://example.org/gone.md\n    compressed: {amd64: 5}\n"), 0o644)
 
 	out, err := e.run(t, "catalog", "report", cat, "--layout", layout, "--distro-info", csv, "--published", pub)
 	if err != nil {
@@ -108,7 +108,9 @@ func TestCatalogReportCLI(t *testing.T) {
 	}
 	row := fmt.Sprintf("| `tool:1-bookworm` | bookworm (12) | 2 | %s | %s | – | – | 2026-06-10 | 2028-06-30 |  |", catalog.FormatSize(compressed), catalog.FormatSize(uncompressed))
 	cmp := fmt.Sprintf("| `tool:1-bookworm` | `tool:1-slim` | bookworm | 2026-01-02 | %s vs 1.0 MB (%s) | – |", catalog.FormatSize(compressed), catalog.FormatRatio(1e6/float64(compressed)))
-	for _, want := range []string{row, cmp, "### Somebody", "Over 1 comparisons (image × architecture) temper's image is the smaller in 1;"} {
+	// A figure for an image outside the report is left out, with a warning.
+	warning := "temper: warning: " + pub + ":9: gone:1 is not an image of this report; its figure is left out"
+	for _, want := range []string{row, cmp, "### Somebody", "Over 1 comparisons (image × architecture) temper's image is the smaller in 1;", warning} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks\n%s\n---\n%s", want, out)
 		}

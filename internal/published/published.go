@@ -159,6 +159,26 @@ func figuresNode(root *yaml.Node) *yaml.Node {
 	return nil
 }
 
+// Only returns the file restricted to the figures that compare one of
+// images, and a warning (with its line) for each figure left out: a
+// report over part of a catalog uses the figures of that part.
+func (f *File) Only(images []string) (*File, []string) {
+	known := map[string]bool{}
+	for _, im := range images {
+		known[im] = true
+	}
+	out := &File{Path: f.Path, About: f.About}
+	var warnings []string
+	for _, fig := range f.Figures {
+		if known[fig.Compare] {
+			out.Figures = append(out.Figures, fig)
+		} else {
+			warnings = append(warnings, fmt.Sprintf("%s:%d: %s is not an image of this report; its figure is left out", f.Path, fig.Line, fig.Compare))
+		}
+	}
+	return out, warnings
+}
+
 // Check reports figures whose compare names no image of the catalog, so a
 // renamed stream cannot silently drop out of the comparison.
 func (f *File) Check(images []string) error {

@@ -147,3 +147,20 @@ func TestAboutNamesAPublisher(t *testing.T) {
 		t.Errorf("about = %v", f.About)
 	}
 }
+
+func TestOnly(t *testing.T) {
+	f, err := published.Parse("p.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, warnings := f.Only([]string{"redis:7.0-bookworm"})
+	if len(part.Figures) != 1 || part.Figures[0].Compare != "redis:7.0-bookworm" || part.Path != "p.yaml" {
+		t.Errorf("figures = %+v", part.Figures)
+	}
+	if len(warnings) != 1 || warnings[0] != "p.yaml:3: python:3.11-bookworm is not an image of this report; its figure is left out" {
+		t.Errorf("warnings = %q", warnings)
+	}
+	if all, w := f.Only([]string{"redis:7.0-bookworm", "python:3.11-bookworm"}); len(all.Figures) != 2 || len(w) != 0 {
+		t.Errorf("all: %d figures, %q", len(all.Figures), w)
+	}
+}
