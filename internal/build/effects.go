@@ -46,6 +46,22 @@ func (b *builder) putEntry(e *rootfs.Entry) error {
 	return nil
 }
 
+// postinstEnv is what a package's postinst sees on a fresh install:
+// "configure" with no previous version, dpkg's variables, and the image
+// for its file tests.
+func (b *builder) postinstEnv(p *pkg) shellEnv {
+	return shellEnv{
+		test: b.shellTest,
+		vars: map[string]string{
+			"DPKG_MAINTSCRIPT_PACKAGE": p.name,
+			"DPKG_MAINTSCRIPT_ARCH":    p.arch,
+			"DPKG_MAINTSCRIPT_NAME":    "postinst",
+			"DPKG_ROOT":                "",
+		},
+		args: []string{"configure", ""},
+	}
+}
+
 // ---- update-alternatives ----
 
 func (b *builder) alternatives() error {
@@ -60,17 +76,7 @@ func (b *builder) alternatives() error {
 		if !ok || !bytes.Contains(script, []byte("update-alternatives")) {
 			continue
 		}
-		env := shellEnv{
-			test: b.shellTest,
-			vars: map[string]string{
-				"DPKG_MAINTSCRIPT_PACKAGE": p.name,
-				"DPKG_MAINTSCRIPT_ARCH":    p.arch,
-				"DPKG_MAINTSCRIPT_NAME":    "postinst",
-				"DPKG_ROOT":                "",
-			},
-			args: []string{"configure", ""},
-		}
-		for _, in := range alternativesFromScript(string(script), env) {
+		for _, in := range alternativesFromScript(string(script), b.postinstEnv(p)) {
 			if !strings.HasPrefix(in.Link, "/") || !strings.HasPrefix(in.Path, "/") {
 				continue
 			}
@@ -119,17 +125,7 @@ func (b *builder) conffiles() error {
 		if !ok || !bytes.Contains(script, []byte("ucf")) {
 			continue
 		}
-		env := shellEnv{
-			test: b.shellTest,
-			vars: map[string]string{
-				"DPKG_MAINTSCRIPT_PACKAGE": p.name,
-				"DPKG_MAINTSCRIPT_ARCH":    p.arch,
-				"DPKG_MAINTSCRIPT_NAME":    "postinst",
-				"DPKG_ROOT":                "",
-			},
-			args: []string{"configure", ""},
-		}
-		for _, in := range ucfFromScript(string(script), env) {
+		for _, in := range ucfFromScript(string(script), b.postinstEnv(p)) {
 			src, ok := b.exists(in.New)
 			if !ok || src.Kind != rootfs.File {
 				continue // a temporary file the script generated, or pruned
