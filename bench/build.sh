@@ -12,7 +12,7 @@ mkdir -p "$out"
 export TEMPER_LIVE=1
 export TEMPER_BENCH_CACHE="$out/cache"
 
-go test -run '^$' -bench 'BuildPython3Warm|RebuildNoop' -benchtime "$benchtime" -benchmem ./internal/imagebuild/ | tee "$out/build-bench.txt"
+go test -run '^$' -bench 'BuildPython3Warm|RebuildNoop' -benchtime "$benchtime" -benchmem ./internal/build/ | tee "$out/build-bench.txt"
 
 mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources)
 security=$(awk '/^URIs:/{u=$2} /^Suites:.*-security/{print u; exit}' /etc/apt/sources.list.d/*.sources)

@@ -8,12 +8,12 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/temper-dev/temper/internal/imagebuild"
+	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/lock"
 )
 
 func newBuildCommand(g *globalFlags) *cobra.Command {
-	var opt imagebuild.Options
+	var opt build.Options
 	var parallel int
 	var signKey string
 	cmd := &cobra.Command{
@@ -50,7 +50,7 @@ definition) is already in the output are skipped.`,
 				return err
 			}
 			if opt.Output == "" {
-				if opt.Output, err = imagebuild.DefaultStore(); err != nil {
+				if opt.Output, err = build.DefaultStore(); err != nil {
 					return fmt.Errorf("no image store: %w; pass --output DIR", err)
 				}
 			}
@@ -73,7 +73,7 @@ definition) is already in the output are skipped.`,
 			// Builds run side by side (each is mostly one core of gzip and
 			// zstd); results print in the order of the definitions.
 			type outcome struct {
-				res  *imagebuild.Result
+				res  *build.Result
 				err  error
 				done chan struct{}
 			}
@@ -85,7 +85,7 @@ definition) is already in the output are skipped.`,
 					defer close(outs[i].done)
 					sem <- struct{}{}
 					defer func() { <-sem }()
-					outs[i].res, outs[i].err = imagebuild.Build(cmd.Context(), f, opt)
+					outs[i].res, outs[i].err = build.Build(cmd.Context(), f, opt)
 				}()
 			}
 			failed := 0

@@ -11,7 +11,7 @@ import (
 
 	"github.com/temper-dev/temper/internal/catalog"
 	"github.com/temper-dev/temper/internal/debian/pool"
-	"github.com/temper-dev/temper/internal/imagebuild"
+	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/published"
 	"github.com/temper-dev/temper/internal/update"
@@ -43,7 +43,7 @@ published figures: the same inputs give the same bytes.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if layout == "" {
-				if layout, err = imagebuild.DefaultStore(); err != nil {
+				if layout, err = build.DefaultStore(); err != nil {
 					return fmt.Errorf("no image store: %w; pass --layout DIR", err)
 				}
 			}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/temper-dev/temper/internal/buildinfo"
+	"github.com/temper-dev/temper/internal/about"
 	"github.com/temper-dev/temper/internal/config"
 	"github.com/temper-dev/temper/internal/debian/archive"
 	"github.com/temper-dev/temper/internal/debian/cache"
@@ -65,7 +65,7 @@ func (g *globalFlags) cache() (*cache.Cache, error) {
 // debFetcher downloads (or, with --offline, only reads from the cache) the
 // .debs locks pin.
 func (g *globalFlags) debFetcher(m archive.Mirrors, c *cache.Cache) *pool.Fetcher {
-	return &pool.Fetcher{Mirrors: m, Cache: c, HTTP: fetch.New(buildinfo.UserAgent()), Offline: g.offline}
+	return &pool.Fetcher{Mirrors: m, Cache: c, HTTP: fetch.New(about.UserAgent()), Offline: g.offline}
 }
 
 // archiveClient builds the archive client the flags, temper.yaml and the
@@ -99,7 +99,7 @@ func (g *globalFlags) archiveClient() (*archive.Client, config.MirrorChoice, err
 	client, err := archive.New(archive.Config{
 		Mirrors:      mirrors.Mirrors,
 		Cache:        c,
-		HTTP:         fetch.New(buildinfo.UserAgent()),
+		HTTP:         fetch.New(about.UserAgent()),
 		Keyring:      kr,
 		Now:          g.now,
 		AllowExpired: g.allowExpired,

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/temper-dev/temper/internal/imagebuild"
+	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/testrun"
 )
@@ -51,7 +51,7 @@ fails.`,
 				return usageError{fmt.Errorf("--image and --layout exclude each other")}
 			}
 			if src.EngineRef == "" && src.Layout == "" {
-				if src.Layout, err = imagebuild.DefaultStore(); err != nil {
+				if src.Layout, err = build.DefaultStore(); err != nil {
 					return fmt.Errorf("no image store: %w; pass --layout DIR", err)
 				}
 			}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/temper-dev/temper/internal/buildinfo"
+	"github.com/temper-dev/temper/internal/about"
 )
 
 func newVersionCommand() *cobra.Command {
@@ -14,7 +14,7 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print temper's version and the Go version that built it",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "temper %s (%s)\n", buildinfo.Version(), buildinfo.GoVersion())
+			fmt.Fprintf(cmd.OutOrStdout(), "temper %s (%s)\n", about.Version(), about.GoVersion())
 			return nil
 		},
 	}

@@ -16,7 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/temper-dev/temper/internal/imagebuild"
+	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/oci"
 )
 
@@ -45,21 +45,21 @@ func Rows(files []string, layout string) ([]Row, []string, error) {
 	seen := map[string]bool{}
 	var releases []string
 	for _, f := range files {
-		def, l, err := imagebuild.Load(f)
+		def, l, err := build.Load(f)
 		if err != nil {
 			return nil, nil, err
 		}
-		row := Row{File: f, Name: def.Name, Version: def.Version, Release: def.Debian.Release, Shell: def.Shell, Root: def.Hardening.AllowRoot, LockDate: imagebuild.Epoch(l)}
+		row := Row{File: f, Name: def.Name, Version: def.Version, Release: def.Debian.Release, Shell: def.Shell, Root: def.Hardening.AllowRoot, LockDate: build.Epoch(l)}
 		if !seen[row.Release] {
 			seen[row.Release] = true
 			releases = append(releases, row.Release)
 		}
-		ref := imagebuild.RefName(def)
+		ref := build.RefName(def)
 		idx, err := oci.ReadLayoutRef(layout, ref)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w (build it: temper build %s -o %s)", f, err, f, layout)
 		}
-		if m, err := idx.IndexManifest(); err != nil || m.Annotations[imagebuild.AnnotationBuildKey] != imagebuild.BuildKey(def, l) {
+		if m, err := idx.IndexManifest(); err != nil || m.Annotations[build.AnnotationBuildKey] != build.BuildKey(def, l) {
 			return nil, nil, fmt.Errorf("%s: the image %s in %s was not built from this lock; rebuild it: temper build %s -o %s", f, ref, layout, f, layout)
 		}
 		for _, arch := range def.Architectures {

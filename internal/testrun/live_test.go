@@ -16,7 +16,7 @@ import (
 	"github.com/temper-dev/temper/internal/debian/fetch"
 	"github.com/temper-dev/temper/internal/debian/livetest"
 	"github.com/temper-dev/temper/internal/debian/pool"
-	"github.com/temper-dev/temper/internal/imagebuild"
+	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/testrun"
 )
@@ -102,7 +102,7 @@ func TestLiveCatalog(t *testing.T) {
 			defer func() { <-sem }()
 			layout := filepath.Join(dir, "layouts", strings.TrimSuffix(filepath.Base(def), ".yaml")+"-"+filepath.Base(filepath.Dir(def)))
 			bs := time.Now()
-			res, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: f, Output: layout})
+			res, err := build.Build(ctx, def, build.Options{Fetcher: f, Output: layout})
 			if err != nil {
 				reports[i] = &testrun.Report{Definition: def, Err: "build: " + err.Error()}
 				return

@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/temper-dev/temper/internal/buildinfo"
+	"github.com/temper-dev/temper/internal/about"
 	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/debian/fetch"
 	"github.com/temper-dev/temper/internal/debian/livetest"
@@ -49,7 +49,7 @@ func TestLiveCheck(t *testing.T) {
 	}
 	rep, err := update.Check(ctx, []string{dir}, update.Options{
 		Client: livetest.Client(t, cacheDir, false),
-		Debs:   &pool.Fetcher{Mirrors: mirrors, Cache: c, HTTP: fetch.New(buildinfo.UserAgent() + " (test)")},
+		Debs:   &pool.Fetcher{Mirrors: mirrors, Cache: c, HTTP: fetch.New(about.UserAgent() + " (test)")},
 		Cache:  c,
 	})
 	if err != nil {
@@ -85,7 +85,7 @@ func TestLiveCheckCatalog(t *testing.T) {
 	catalog := filepath.Join(filepath.Dir(file), "..", "..", "examples", "catalog")
 	rep, err := update.Check(context.Background(), []string{catalog}, update.Options{
 		Client: livetest.Client(t, cacheDir, false),
-		Debs:   &pool.Fetcher{Mirrors: mirrors, Cache: c, HTTP: fetch.New(buildinfo.UserAgent() + " (test)")},
+		Debs:   &pool.Fetcher{Mirrors: mirrors, Cache: c, HTTP: fetch.New(about.UserAgent() + " (test)")},
 		Cache:  c,
 	})
 	if err != nil {

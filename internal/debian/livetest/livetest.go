@@ -9,7 +9,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/temper-dev/temper/internal/buildinfo"
+	"github.com/temper-dev/temper/internal/about"
 	"github.com/temper-dev/temper/internal/debian/aptsources"
 	"github.com/temper-dev/temper/internal/debian/archive"
 	"github.com/temper-dev/temper/internal/debian/cache"
@@ -50,7 +50,7 @@ func Client(t testing.TB, dir string, offline bool) *archive.Client {
 		t.Fatal(err)
 	}
 	client, err := archive.New(archive.Config{
-		Mirrors: m, Cache: c, HTTP: fetch.New(buildinfo.UserAgent() + " (test)"), Keyring: kr, Offline: offline,
+		Mirrors: m, Cache: c, HTTP: fetch.New(about.UserAgent() + " (test)"), Keyring: kr, Offline: offline,
 	})
 	if err != nil {
 		t.Fatal(err)

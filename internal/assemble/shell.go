@@ -1,4 +1,4 @@
-package build
+package assemble
 
 // A small, safe evaluator for the part of POSIX sh that maintainer scripts
 // use to call update-alternatives. It never runs anything: it tokenizes

@@ -1,4 +1,4 @@
-package imagebuild_test
+package build_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/debian/livetest"
-	"github.com/temper-dev/temper/internal/imagebuild"
+	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/sbom"
 )
@@ -85,7 +85,7 @@ image:
 	ref := reg + "/temper/python:3-signed"
 	sboms := filepath.Join(dir, "sboms")
 	start := time.Now()
-	res, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: fetcher(t, cacheDir), Output: filepath.Join(dir, "layout"), Push: ref, Signer: s, SBOMDir: sboms})
+	res, err := build.Build(ctx, def, build.Options{Fetcher: fetcher(t, cacheDir), Output: filepath.Join(dir, "layout"), Push: ref, Signer: s, SBOMDir: sboms})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ image:
 	}
 
 	// temper verify agrees.
-	rep, err := imagebuild.Verify(ctx, ref, s.Verifier())
+	rep, err := build.Verify(ctx, ref, s.Verifier())
 	if err != nil {
 		t.Fatalf("temper verify: %v", err)
 	}
@@ -207,7 +207,7 @@ image:
 	if out, err := cosign("verify", "--key", "cosign.pub", reg+"/temper/python@"+res.Images[0].Digest); err == nil {
 		t.Errorf("cosign verify accepted a forged signature:\n%s", out)
 	}
-	if _, err := imagebuild.Verify(ctx, ref, s.Verifier()); err == nil || !strings.Contains(err.Error(), "does not verify") {
+	if _, err := build.Verify(ctx, ref, s.Verifier()); err == nil || !strings.Contains(err.Error(), "does not verify") {
 		t.Errorf("temper verify accepted a forged signature: %v", err)
 	}
 	// The tag moved to an image nobody signed.
@@ -220,7 +220,7 @@ image:
 	} else {
 		t.Logf("cosign verify on the tampered tag fails as it should: %s", lastLine(out))
 	}
-	if _, err := imagebuild.Verify(ctx, ref, s.Verifier()); err == nil {
+	if _, err := build.Verify(ctx, ref, s.Verifier()); err == nil {
 		t.Error("temper verify accepted a tampered tag")
 	}
 }

@@ -1,14 +1,14 @@
-// Package buildinfo says which temper this is: its version and the Go
+// Package about says which temper this is: its version and the Go
 // toolchain that built it. Other packages use it for User-Agent strings,
 // provenance and `temper version`.
-package buildinfo
+package about
 
 import (
 	"runtime"
 	"runtime/debug"
 )
 
-// version is set at link time with -ldflags "-X .../buildinfo.version=v1.2.3".
+// version is set at link time with -ldflags "-X .../about.version=v1.2.3".
 // When it is not, the module version or VCS revision from the build info is used.
 var version = ""
 

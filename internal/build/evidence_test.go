@@ -1,4 +1,4 @@
-package imagebuild_test
+package build_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/temper-dev/temper/internal/attest"
-	"github.com/temper-dev/temper/internal/imagebuild"
+	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/sbom"
 )
@@ -60,11 +60,11 @@ func TestSignedBuild(t *testing.T) {
 	ctx := context.Background()
 	out := filepath.Join(dir, "layout")
 	sboms := filepath.Join(dir, "sboms")
-	res, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: f.fetcher(t.TempDir()), Output: out, Push: ref, Signer: s, SBOMDir: sboms})
+	res, err := build.Build(ctx, def, build.Options{Fetcher: f.fetcher(t.TempDir()), Output: out, Push: ref, Signer: s, SBOMDir: sboms})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := imagebuild.Verify(ctx, ref, s.Verifier())
+	rep, err := build.Verify(ctx, ref, s.Verifier())
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -101,17 +101,17 @@ func TestSignedBuild(t *testing.T) {
 
 	// Another key.
 	other := signer(t)
-	if _, err := imagebuild.Verify(ctx, ref, other.Verifier()); err == nil || !strings.Contains(err.Error(), "does not verify with the key") || !strings.Contains(err.Error(), "index "+res.IndexDigest) {
+	if _, err := build.Verify(ctx, ref, other.Verifier()); err == nil || !strings.Contains(err.Error(), "does not verify with the key") || !strings.Contains(err.Error(), "index "+res.IndexDigest) {
 		t.Errorf("another key: %v", err)
 	}
 
 	// Evidence signed by the right key, about a lock whose versions differ
 	// from the image's: the SBOM check names the package.
-	def2, l, err := imagebuild.Load(def)
+	def2, l, err := build.Load(def)
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, _, _, err := imagebuild.Assemble(ctx, def2, l, f.fetcher(t.TempDir()), nil)
+	idx, _, _, err := build.Index(ctx, def2, l, f.fetcher(t.TempDir()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,14 +121,14 @@ func TestSignedBuild(t *testing.T) {
 		}
 	}
 	repo, _ := attest.Repository(ref)
-	ev, err := imagebuild.MakeEvidence(def2, l, idx, f.mirr, repo.String(), s)
+	ev, err := build.MakeEvidence(def2, l, idx, f.mirr, repo.String(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := ev.Bundle.Push(ctx, repo); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := imagebuild.Verify(ctx, ref, s.Verifier()); err == nil || !strings.Contains(err.Error(), "SBOM mismatch: other: the SBOM says 2.0+evil, the image's /var/lib/dpkg/status.d/other says 2.0") {
+	if _, err := build.Verify(ctx, ref, s.Verifier()); err == nil || !strings.Contains(err.Error(), "SBOM mismatch: other: the SBOM says 2.0+evil, the image's /var/lib/dpkg/status.d/other says 2.0") {
 		t.Errorf("tampered SBOM: %v", err)
 	}
 
@@ -136,7 +136,7 @@ func TestSignedBuild(t *testing.T) {
 	// registry's reason and no signature is tagged.
 	refuse = "/manifests/sha256-"
 	ref2 := host + "/temper/tool2:1"
-	_, err = imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: f.fetcher(t.TempDir()), Push: ref2, Signer: s})
+	_, err = build.Build(ctx, def, build.Options{Fetcher: f.fetcher(t.TempDir()), Push: ref2, Signer: s})
 	if err == nil || !strings.Contains(err.Error(), "pushing attestations") || !strings.Contains(err.Error(), "refused by test") {
 		t.Errorf("refused push: %v", err)
 	}
@@ -144,7 +144,7 @@ func TestSignedBuild(t *testing.T) {
 	if _, err := attest.Fetch(ctx, repo2, attest.SigTag(res.IndexDigest)); !errors.Is(err, attest.ErrNotFound) {
 		t.Errorf("a signature was left tagged after a failed push: %v", err)
 	}
-	if _, err := imagebuild.Verify(ctx, ref2, s.Verifier()); err == nil || !strings.Contains(err.Error(), "signature: ") || !strings.Contains(err.Error(), "not found") {
+	if _, err := build.Verify(ctx, ref2, s.Verifier()); err == nil || !strings.Contains(err.Error(), "signature: ") || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("unsigned image: %v", err)
 	}
 }

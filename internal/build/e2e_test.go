@@ -1,4 +1,4 @@
-package imagebuild_test
+package build_test
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 	"github.com/temper-dev/temper/internal/debian/fetch"
 	"github.com/temper-dev/temper/internal/debian/livetest"
 	"github.com/temper-dev/temper/internal/debian/pool"
-	"github.com/temper-dev/temper/internal/imagebuild"
+	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/lock"
 )
 
@@ -99,7 +99,7 @@ image:
 			}
 			layout := filepath.Join(dir, "layout")
 			tarball := filepath.Join(dir, "python.tar")
-			res, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: fetcher(t, cacheDir), Output: layout, Tarball: tarball})
+			res, err := build.Build(ctx, def, build.Options{Fetcher: fetcher(t, cacheDir), Output: layout, Tarball: tarball})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ image:
 
 			// Reproducible: another cache, later, same digests.
 			time.Sleep(1100 * time.Millisecond)
-			again, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: fetcher(t, t.TempDir()), Output: filepath.Join(dir, "layout2")})
+			again, err := build.Build(ctx, def, build.Options{Fetcher: fetcher(t, t.TempDir()), Output: filepath.Join(dir, "layout2")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +117,7 @@ image:
 				t.Fatalf("not reproducible: %s vs %s", res.IndexDigest, again.IndexDigest)
 			}
 			// A rebuild into the same output is a no-op.
-			noop, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: fetcher(t, cacheDir), Output: layout})
+			noop, err := build.Build(ctx, def, build.Options{Fetcher: fetcher(t, cacheDir), Output: layout})
 			if err != nil || !noop.Skipped {
 				t.Fatalf("rebuild was not skipped: %+v %v", noop, err)
 			}
@@ -190,7 +190,7 @@ image:
 			// Push to a real registry on 127.0.0.1 and pull back by digest.
 			reg := startRegistry(t)
 			pushRef := reg + "/temper/python:3-" + release
-			if _, err := imagebuild.Build(ctx, def, imagebuild.Options{Fetcher: fetcher(t, cacheDir), Push: pushRef}); err != nil {
+			if _, err := build.Build(ctx, def, build.Options{Fetcher: fetcher(t, cacheDir), Push: pushRef}); err != nil {
 				t.Fatal(err)
 			}
 			pulled := run(t, "skopeo", "inspect", "--tls-verify=false", "--raw", "docker://"+reg+"/temper/python@"+res.IndexDigest)

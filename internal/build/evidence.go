@@ -1,4 +1,4 @@
-package imagebuild
+package build
 
 // Evidence: the SBOMs, provenance and signatures a build attaches to its
 // image (internal/sbom, internal/attest), and the check `temper verify`
@@ -20,7 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/temper-dev/temper/internal/attest"
-	"github.com/temper-dev/temper/internal/buildinfo"
+	"github.com/temper-dev/temper/internal/about"
 	"github.com/temper-dev/temper/internal/debian/archive"
 	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/sbom"
@@ -75,7 +75,7 @@ func MakeEvidence(def *spec.Definition, l *spec.Lock, idx v1.ImageIndex, mirrors
 		in := sbom.Input{
 			Name: def.Name, Version: def.Version, Release: l.Release, Arch: arch, Digest: d.String(),
 			Packages: l.Architectures[arch].Packages, Mirrors: mirrors, Facts: facts,
-			Created: Epoch(l), Tool: "temper-" + buildinfo.Version(),
+			Created: Epoch(l), Tool: "temper-" + about.Version(),
 		}
 		if strings.Contains(repo, "/") {
 			in.Repository = repo
@@ -104,7 +104,7 @@ func MakeEvidence(def *spec.Definition, l *spec.Lock, idx v1.ImageIndex, mirrors
 		LockFile: filepath.Base(def.LockPath()), LockSHA256: l.Digest(),
 		Release: l.Release, Architectures: def.Architectures,
 		BuildKey: BuildKey(def, l), FormatVersion: FormatVersion,
-		Dependencies: deps, BuilderVersion: buildinfo.Version(),
+		Dependencies: deps, BuilderVersion: about.Version(),
 	})
 	predicate, err := json.Marshal(prov)
 	if err != nil {
