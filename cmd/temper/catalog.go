@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/catalog"
 	"github.com/temper-dev/temper/internal/debian/pool"
-	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/published"
 	"github.com/temper-dev/temper/internal/update"

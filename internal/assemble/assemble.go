@@ -1,4 +1,4 @@
-// Package build assembles an image's root filesystem from the .deb files
+// Package assemble assembles an image's root filesystem from the .deb files
 // of a lock, without running maintainer scripts. It unpacks every
 // package's data.tar into an in-memory tree (internal/rootfs), lays it out
 // as merged /usr, reproduces the few effects of maintainer scripts that

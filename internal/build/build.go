@@ -29,8 +29,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/assemble"
+	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/debian/deb"
 	"github.com/temper-dev/temper/internal/debian/pool"

@@ -19,8 +19,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/about"
+	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/debian/archive"
 	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/sbom"
