@@ -17,8 +17,6 @@ import (
 	"strings"
 )
 
-// ---- lexer ----
-
 type partKind uint8
 
 const (
@@ -393,8 +391,6 @@ func (l *lexer) skipParens() {
 		l.i++
 	}
 }
-
-// ---- parser ----
 
 type node interface{}
 
@@ -782,8 +778,6 @@ func (p *parser) caseStmt() node {
 	p.redirections()
 	return &c
 }
-
-// ---- evaluator ----
 
 // altInstall is one `update-alternatives --install` call.
 type altInstall struct {

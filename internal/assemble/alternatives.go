@@ -1,0 +1,130 @@
+package assemble
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/temper-dev/temper/internal/rootfs"
+)
+
+// postinstEnv is what a package's postinst sees on a fresh install:
+// "configure" with no previous version, dpkg's variables, and the image
+// for its file tests.
+func (b *builder) postinstEnv(p *pkg) shellEnv {
+	return shellEnv{
+		test: b.shellTest,
+		vars: map[string]string{
+			"DPKG_MAINTSCRIPT_PACKAGE": p.name,
+			"DPKG_MAINTSCRIPT_ARCH":    p.arch,
+			"DPKG_MAINTSCRIPT_NAME":    "postinst",
+			"DPKG_ROOT":                "",
+		},
+		args: []string{"configure", ""},
+	}
+}
+
+func (b *builder) alternatives() error {
+	type cand struct {
+		altInstall
+		pkg string
+	}
+	best := map[string]cand{}
+	var names []string
+	for _, p := range b.pkgs {
+		script, ok := p.control["postinst"]
+		if !ok || !bytes.Contains(script, []byte("update-alternatives")) {
+			continue
+		}
+		for _, in := range alternativesFromScript(string(script), b.postinstEnv(p)) {
+			if !strings.HasPrefix(in.Link, "/") || !strings.HasPrefix(in.Path, "/") {
+				continue
+			}
+			if _, ok := b.exists(in.Path); !ok {
+				continue
+			}
+			old, seen := best[in.Name]
+			if !seen {
+				names = append(names, in.Name)
+			}
+			if !seen || in.Priority > old.Priority {
+				best[in.Name] = cand{in, p.name}
+			}
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := best[name]
+		if b.link(c.Link, c.Path) {
+			b.report.Alternatives = append(b.report.Alternatives,
+				fmt.Sprintf("%s -> %s (priority %d, %s)", strings.TrimPrefix(c.Link, "/"), c.Path, c.Priority, c.pkg))
+		}
+		for _, s := range c.Slaves {
+			if _, ok := b.exists(s.Path); !ok || !strings.HasPrefix(s.Link, "/") {
+				continue
+			}
+			if b.link(s.Link, s.Path) {
+				b.report.Alternatives = append(b.report.Alternatives,
+					fmt.Sprintf("%s -> %s (slave of %s)", strings.TrimPrefix(s.Link, "/"), s.Path, name))
+			}
+		}
+	}
+	return nil
+}
+
+// link creates the alternative link -> target, as update-alternatives
+// would, without the /etc/alternatives indirection. Like it, it does not
+// replace a file a package ships.
+func (b *builder) link(link, target string) bool {
+	l, err := rootfs.Clean(link)
+	if err != nil || l == "" {
+		return false
+	}
+	dir, base := path.Split(l)
+	rdir, err := b.fs.Resolve(dir, true)
+	if err != nil {
+		return false
+	}
+	if rdir != "" {
+		base = rdir + "/" + base
+	}
+	if old, ok := b.fs.Get(base); ok && old.Kind != rootfs.Symlink {
+		return false
+	}
+	if b.pruned != nil && b.pruned(base) {
+		return false
+	}
+	return b.fs.Put(&rootfs.Entry{Path: base, Kind: rootfs.Symlink, Mode: 0o777, Target: target}) == nil
+}
+
+// shellTest answers [ -e path ] and friends from the image.
+func (b *builder) shellTest(op, p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return true // relative to an unknown working directory
+	}
+	if op == "-L" || op == "-h" {
+		r, err := b.fs.Resolve(p, false)
+		if err != nil {
+			return false
+		}
+		e, ok := b.fs.Get(r)
+		return ok && e.Kind == rootfs.Symlink
+	}
+	e, ok := b.exists(p)
+	if !ok {
+		return false
+	}
+	switch op {
+	case "-f":
+		return e.Kind == rootfs.File || e.Kind == rootfs.Hardlink
+	case "-d":
+		return e.Kind == rootfs.Dir
+	case "-x":
+		return e.Mode&0o111 != 0
+	case "-s":
+		return e.Kind != rootfs.File || len(e.Data) > 0
+	}
+	return true
+}
