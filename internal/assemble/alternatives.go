@@ -7,28 +7,13 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/temper-dev/temper/internal/debian/maintscript"
 	"github.com/temper-dev/temper/internal/rootfs"
 )
 
-// postinstEnv is what a package's postinst sees on a fresh install:
-// "configure" with no previous version, dpkg's variables, and the image
-// for its file tests.
-func (b *builder) postinstEnv(p *pkg) shellEnv {
-	return shellEnv{
-		test: b.shellTest,
-		vars: map[string]string{
-			"DPKG_MAINTSCRIPT_PACKAGE": p.name,
-			"DPKG_MAINTSCRIPT_ARCH":    p.arch,
-			"DPKG_MAINTSCRIPT_NAME":    "postinst",
-			"DPKG_ROOT":                "",
-		},
-		args: []string{"configure", ""},
-	}
-}
-
 func (b *builder) alternatives() error {
 	type cand struct {
-		altInstall
+		maintscript.Alternative
 		pkg string
 	}
 	best := map[string]cand{}
@@ -38,7 +23,7 @@ func (b *builder) alternatives() error {
 		if !ok || !bytes.Contains(script, []byte("update-alternatives")) {
 			continue
 		}
-		for _, in := range alternativesFromScript(string(script), b.postinstEnv(p)) {
+		for _, in := range maintscript.Evaluate(string(script), b.postinstEnv(p)).Alternatives {
 			if !strings.HasPrefix(in.Link, "/") || !strings.HasPrefix(in.Path, "/") {
 				continue
 			}
@@ -97,34 +82,4 @@ func (b *builder) link(link, target string) bool {
 		return false
 	}
 	return b.fs.Put(&rootfs.Entry{Path: base, Kind: rootfs.Symlink, Mode: 0o777, Target: target}) == nil
-}
-
-// shellTest answers [ -e path ] and friends from the image.
-func (b *builder) shellTest(op, p string) bool {
-	if !strings.HasPrefix(p, "/") {
-		return true // relative to an unknown working directory
-	}
-	if op == "-L" || op == "-h" {
-		r, err := b.fs.Resolve(p, false)
-		if err != nil {
-			return false
-		}
-		e, ok := b.fs.Get(r)
-		return ok && e.Kind == rootfs.Symlink
-	}
-	e, ok := b.exists(p)
-	if !ok {
-		return false
-	}
-	switch op {
-	case "-f":
-		return e.Kind == rootfs.File || e.Kind == rootfs.Hardlink
-	case "-d":
-		return e.Kind == rootfs.Dir
-	case "-x":
-		return e.Mode&0o111 != 0
-	case "-s":
-		return e.Kind != rootfs.File || len(e.Data) > 0
-	}
-	return true
 }

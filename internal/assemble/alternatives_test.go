@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,82 +14,9 @@ import (
 	"github.com/temper-dev/temper/internal/debian/debtest"
 	"github.com/temper-dev/temper/internal/debian/fetch"
 	"github.com/temper-dev/temper/internal/debian/livetest"
+	"github.com/temper-dev/temper/internal/debian/maintscript"
 	"github.com/temper-dev/temper/internal/rootfs"
 )
-
-// openjdkPostinst is shaped like openjdk-17-jre-headless's: variables,
-// a loop over the tools, multi-line quoted slave arguments, command
-// substitutions and branches that must not matter.
-const openjdkPostinst = `#!/bin/sh
-
-set -e
-
-multiarch=x86_64-linux-gnu
-priority=1711
-basedir=/usr/lib/jvm/java-17-openjdk-amd64
-mandir=$basedir/man
-srcext=1.gz
-dstext=1.gz
-jre_tools='java jpackage keytool rmiregistry'
-
-case "$1" in
-configure)
-    if [ ! -d /proc/self ]; then
-	echo >&2 "the java command requires a mounted proc fs (/proc)."
-	: exit 1
-    fi
-
-    if [ -z "$2" ]; then
-	update_alternatives=y
-    fi
-    if [ -n "$multiarch" ] && [ -n "$2" ]; then
-	for i in $jre_tools; do
-	    if [ -z "$(update-alternatives --list $i 2>/dev/null | grep ^$basedir/)" ]; then
-		update_alternatives=y
-		break
-	    fi
-	done
-    fi
-
-    if [ "$update_alternatives" = y ]; then
-    if [ -n "$multiarch" ] && [ "$DPKG_MAINTSCRIPT_ARCH" != $(dpkg --print-architecture) ]; then
-	priority=$(expr $priority - 1)
-    fi
-    for i in $jre_tools; do
-	unset slave1 slave2 || true
-        if [ -e $mandir/man1/$i.$srcext ]; then
-	    slave1="--slave \
-		/usr/share/man/man1/$i.$dstext \
-                $i.$dstext \
-                $mandir/man1/$i.$srcext"
-	fi
-        update-alternatives \
-	    --install \
-	    /usr/bin/$i \
-	    $i \
-	    $basedir/bin/$i \
-	    $priority \
-	    $slave1 $slave2
-    done
-    fi # update alternatives
-    for d in lib/security; do
-      for f in a b; do
-        update-alternatives --install /etc/${d##*/}/$f x $basedir/$d/$f 1
-        update-alternatives --install "/usr/share/$d/$f" "$d-$f" "$basedir/$d/$f" 2
-      done
-    done
-    cat > /dev/null <<EOF
-update-alternatives --install /usr/bin/bogus bogus /usr/bin/java 99999
-EOF
-    ;;
-abort-upgrade)
-    update-alternatives --install /usr/bin/java java /bogus 99999
-    ;;
-esac
-
-exit 0
-update-alternatives --install /usr/bin/after after /usr/bin/java 1
-`
 
 const phpPostinst = `#!/bin/sh
 set -e
@@ -97,6 +26,17 @@ if [ "$1" = "configure" ]; then
 	--slave /usr/share/man/man1/php.1.gz php.1.gz /usr/share/man/man1/php8.2.1.gz
 fi
 `
+
+// postinst returns a postinst shaped like the named package's, from the
+// evaluator's test data (see its tests for what each exercises).
+func postinst(t *testing.T, pkg string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "debian", "maintscript", "testdata", pkg+".postinst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 func jdkFiles() []debtest.File {
 	var fs []debtest.File
@@ -110,59 +50,9 @@ func jdkFiles() []debtest.File {
 	return fs
 }
 
-func TestShellEvaluator(t *testing.T) {
-	exists := func(op, p string) bool { return strings.HasPrefix(p, "/usr/lib/jvm/") }
-	got := alternativesFromScript(openjdkPostinst, shellEnv{test: exists, args: []string{"configure", ""}})
-	var lines []string
-	for _, in := range got {
-		s := in.String()
-		for _, sl := range in.Slaves {
-			s += " | " + sl.Link + " " + sl.Name + " " + sl.Path
-		}
-		lines = append(lines, s)
-	}
-	want := []string{
-		"/usr/bin/java java /usr/lib/jvm/java-17-openjdk-amd64/bin/java 1711 | /usr/share/man/man1/java.1.gz java.1.gz /usr/lib/jvm/java-17-openjdk-amd64/man/man1/java.1.gz",
-		"/usr/bin/jpackage jpackage /usr/lib/jvm/java-17-openjdk-amd64/bin/jpackage 1711 | /usr/share/man/man1/jpackage.1.gz jpackage.1.gz /usr/lib/jvm/java-17-openjdk-amd64/man/man1/jpackage.1.gz",
-		"/usr/bin/keytool keytool /usr/lib/jvm/java-17-openjdk-amd64/bin/keytool 1711 | /usr/share/man/man1/keytool.1.gz keytool.1.gz /usr/lib/jvm/java-17-openjdk-amd64/man/man1/keytool.1.gz",
-		"/usr/bin/rmiregistry rmiregistry /usr/lib/jvm/java-17-openjdk-amd64/bin/rmiregistry 1711 | /usr/share/man/man1/rmiregistry.1.gz rmiregistry.1.gz /usr/lib/jvm/java-17-openjdk-amd64/man/man1/rmiregistry.1.gz",
-		"/usr/share/lib/security/a lib/security-a /usr/lib/jvm/java-17-openjdk-amd64/lib/security/a 2",
-		"/usr/share/lib/security/b lib/security-b /usr/lib/jvm/java-17-openjdk-amd64/lib/security/b 2",
-	}
-	if !slices.Equal(lines, want) {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
-	}
-	// When the man pages are gone, [ -e ] is false and no slave is passed.
-	got = alternativesFromScript(openjdkPostinst, shellEnv{test: func(op, p string) bool { return !strings.Contains(p, "/man/") },
-		args: []string{"configure", ""}})
-	if len(got) == 0 || len(got[0].Slaves) != 0 {
-		t.Errorf("without man pages: %+v", got)
-	}
-
-	for _, tc := range []struct{ script, want string }{
-		{"a=1; b=\"$a 2\"; for x in $b; do for y in p q; do update-alternatives --install /l/$x$y n$x$y /t/$y $x; done; done",
-			"/l/1p n1p /t/p 1,/l/1q n1q /t/q 1,/l/2p n2p /t/p 2,/l/2q n2q /t/q 2"},
-		{"f() { update-alternatives --install \"$1\" n /t 5; }\nf /usr/bin/x", "/usr/bin/x n /t 5"},
-		{"if false; then update-alternatives --install /a a /a 1; elif true; then update-alternatives --install /b b /b 2; fi", "/b b /b 2"},
-		{"update-alternatives --install /a a $(pwd)/a 1", ""},
-		{"update-alternatives --remove a /a; update-alternatives --quiet --install /a a /a 1", "/a a /a 1"},
-		{"x=${UNSET:-/d}; update-alternatives --install /a a ${x}/a 1", "/a a /d/a 1"},
-		{"while true; do update-alternatives --install /a a /a 1; done", ""},
-		{"p=10\np=`expr $p + 1`\nupdate-alternatives --install /a a /a $p # comment", "/a a /a 10"},
-	} {
-		var out []string
-		for _, in := range alternativesFromScript(tc.script, shellEnv{args: []string{"configure", ""}}) {
-			out = append(out, in.String())
-		}
-		if got := strings.Join(out, ","); got != tc.want {
-			t.Errorf("%q:\n got %q\nwant %q", tc.script, got, tc.want)
-		}
-	}
-}
-
 func TestAlternatives(t *testing.T) {
 	tree, rep := assemble(t, nil,
-		pk{name: "openjdk-17-jre-headless", files: jdkFiles(), scripts: map[string]string{"postinst": openjdkPostinst}},
+		pk{name: "openjdk-17-jre-headless", files: jdkFiles(), scripts: map[string]string{"postinst": postinst(t, "openjdk-17-jre-headless")}},
 		pk{name: "php8.2-cli", files: []debtest.File{
 			{Path: "./usr/bin/php8.2", Data: []byte("php"), Mode: 0o755},
 			file("./usr/share/man/man1/php8.2.1.gz", "man"),
@@ -250,10 +140,10 @@ func TestLiveAlternatives(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := &builder{fs: tree}
-		got := alternativesFromScript(string(ctrl["postinst"]), shellEnv{test: b.shellTest, args: []string{"configure", ""},
-			vars: map[string]string{"DPKG_MAINTSCRIPT_ARCH": "amd64"}})
+		got := maintscript.Evaluate(string(ctrl["postinst"]), maintscript.Env{Test: b.fileTest, Args: []string{"configure", ""},
+			Vars: map[string]string{"DPKG_MAINTSCRIPT_ARCH": "amd64"}})
 		found := false
-		for _, in := range got {
+		for _, in := range got.Alternatives {
 			t.Logf("%s: %s (%d slaves)", tc.pkg, in, len(in.Slaves))
 			if in.Link == tc.link && in.Name == tc.name {
 				found = true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/temper-dev/temper/internal/debian/maintscript"
 	"github.com/temper-dev/temper/internal/rootfs"
 )
 
@@ -18,7 +19,7 @@ func (b *builder) conffiles() error {
 		if !ok || !bytes.Contains(script, []byte("ucf")) {
 			continue
 		}
-		for _, in := range ucfFromScript(string(script), b.postinstEnv(p)) {
+		for _, in := range maintscript.Evaluate(string(script), b.postinstEnv(p)).UCF {
 			src, ok := b.exists(in.New)
 			if !ok || src.Kind != rootfs.File {
 				continue // a temporary file the script generated, or pruned

@@ -2,72 +2,12 @@ package assemble
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/temper-dev/temper/internal/debian/debtest"
 	"github.com/temper-dev/temper/internal/rootfs"
 	"github.com/temper-dev/temper/internal/spec"
 )
-
-// phpCLIPostinst is shaped like php8.2-cli's: ucf under configure, the
-// SAPI test, and helper calls temper does not run.
-const phpCLIPostinst = `#!/bin/sh
-set -e
-CONFDIR=/etc/php/8.2/cli/conf.d
-if [ "$1" = "configure" ]; then
-    phpini="/etc/php/8.2/cli/php.ini"
-    if [ "cli" = "cli" ]; then
-	ucf /usr/lib/php/8.2/php.ini-production.cli $phpini
-    else
-	ucf /usr/lib/php/8.2/php.ini-production $phpini
-    fi
-    ucfr php8.2-cli $phpini
-    if [ -e /usr/lib/php/php-maintscript-helper ]; then
-	. /usr/lib/php/php-maintscript-helper
-	mods=$(phpquery -M -v 8.2)
-	for mod in $mods; do
-	    php_invoke enmod 8.2 cli $mod
-	done
-    fi
-fi
-exit 0
-`
-
-// phpCommonPostinst is shaped like php8.2-common's: a loop over modules.
-const phpCommonPostinst = `#!/bin/sh
-set -e
-if [ "$1" = "configure" ]; then
-    inidir=/etc/php/8.2/mods-available
-    for dsoname in ctype posix; do
-	inifile=${dsoname}.ini
-	ucf /usr/share/php8.2-common/common/${inifile} ${inidir}/${inifile}
-	ucfr --force php8.2-common ${inidir}/${inifile}
-    done
-fi
-`
-
-func TestUCFEvaluator(t *testing.T) {
-	for _, tc := range []struct{ script, want string }{
-		{phpCLIPostinst, "/usr/lib/php/8.2/php.ini-production.cli /etc/php/8.2/cli/php.ini"},
-		{phpCommonPostinst, "/usr/share/php8.2-common/common/ctype.ini /etc/php/8.2/mods-available/ctype.ini,/usr/share/php8.2-common/common/posix.ini /etc/php/8.2/mods-available/posix.ini"},
-		// Only on configure.
-		{`if [ "$1" = "remove" ]; then ucf /a /b; fi`, ""},
-		// A generated source (postgresql-common's mktemp) is unknown.
-		{"CCTMP=`mktemp`\nucf --debconf-ok $CCTMP /etc/postgresql-common/createcluster.conf", ""},
-		{"ucf --debconf-ok --three-way /usr/share/x/x.conf /etc/x.conf", "/usr/share/x/x.conf /etc/x.conf"},
-		{"ucf --purge /etc/logrotate.d/x", ""},
-		{"ucf relative /etc/x.conf", ""},
-	} {
-		var out []string
-		for _, in := range ucfFromScript(tc.script, shellEnv{args: []string{"configure", ""}}) {
-			out = append(out, in.New+" "+in.Dest)
-		}
-		if got := strings.Join(out, ","); got != tc.want {
-			t.Errorf("%q:\n got %q\nwant %q", tc.script, got, tc.want)
-		}
-	}
-}
 
 // TestConffiles: the conffiles postinsts install with ucf are in the image
 // with the pristine file's content, a file a package ships is kept, and
@@ -80,11 +20,11 @@ func TestConffiles(t *testing.T) {
 		file("./usr/share/php8.2-common/common/posix.ini", "extension=posix.so\n"),
 		// Shipped by the package: ucf must not replace it.
 		file("./etc/php/8.2/mods-available/posix.ini", "; local\n"),
-	}, scripts: map[string]string{"postinst": phpCommonPostinst}}
+	}, scripts: map[string]string{"postinst": postinst(t, "php8.2-common")}}
 	cli := pk{name: "php8.2-cli", files: []debtest.File{
 		{Path: "./usr/bin/php8.2", Data: []byte("php"), Mode: 0o755},
 		file("./usr/lib/php/8.2/php.ini-production.cli", prod),
-	}, scripts: map[string]string{"postinst": phpCLIPostinst}}
+	}, scripts: map[string]string{"postinst": postinst(t, "php8.2-cli")}}
 
 	tree, rep := assemble(t, nil, common, cli)
 	ini := get(t, tree, "etc/php/8.2/cli/php.ini")
