@@ -18,6 +18,7 @@ import (
 
 	"github.com/temper-dev/temper/internal/debian/aptsources"
 	"github.com/temper-dev/temper/internal/debian/archive"
+	"github.com/temper-dev/temper/internal/vuln/policy"
 )
 
 // FileName is the configuration file temper looks for in the current
@@ -34,6 +35,10 @@ type Config struct {
 	Keyring string `yaml:"keyring"`
 	// Cache is the cache directory.
 	Cache string `yaml:"cache"`
+	// VulnerabilityData names where `temper vuln update` fetches from.
+	VulnerabilityData VulnerabilityData `yaml:"vulnerability_data"`
+	// Policy is the vulnerability gate of `temper scan` (docs/scan.md).
+	Policy policy.Policy `yaml:"policy"`
 
 	// File is where the configuration was read from ("" when none).
 	File string `yaml:"-"`
@@ -51,9 +56,19 @@ func Load(path string) (*Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		return nil, fmt.Errorf("%s: %s (valid keys: archive, security_archive, keyring, cache)", path, msg)
+		return nil, fmt.Errorf("%s: %s (valid keys: archive, security_archive, keyring, cache, vulnerability_data, policy)", path, msg)
 	}
 	c.File = path
+	if err := c.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	for _, f := range []struct{ key, val string }{{"tracker", c.VulnerabilityData.Tracker}, {"kev", c.VulnerabilityData.KEV}, {"epss", c.VulnerabilityData.EPSS}} {
+		if f.val != "" && strings.Contains(f.val, "://") {
+			if err := checkURL(f.val); err != nil {
+				return nil, fmt.Errorf("%s: vulnerability_data: %s: %v", path, f.key, err)
+			}
+		}
+	}
 	for _, f := range []struct{ key, val string }{{"archive", c.Archive}, {"security_archive", c.SecurityArchive}} {
 		if f.val == "" {
 			continue
@@ -75,6 +90,14 @@ func Find(explicit string) (*Config, error) {
 		return Load(FileName)
 	}
 	return &Config{}, nil
+}
+
+// VulnerabilityData overrides the publishers' URLs (or names files) for the
+// security tracker, CISA KEV and EPSS data, for mirrors and air-gapped sites.
+type VulnerabilityData struct {
+	Tracker string `yaml:"tracker"`
+	KEV     string `yaml:"kev"`
+	EPSS    string `yaml:"epss"`
 }
 
 func checkURL(s string) error {
