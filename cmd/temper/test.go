@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/temper-dev/temper/internal/build"
-	"github.com/temper-dev/temper/internal/lock"
+	"github.com/temper-dev/temper/internal/spec"
 	"github.com/temper-dev/temper/internal/testrun"
 )
 
@@ -40,7 +40,7 @@ fails.`,
 		Example: "  temper build examples/catalog/redis -o out && temper test examples/catalog/redis --layout out\n  temper test python.yaml --image localhost/python:3.11 --junit report.xml",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			files, err := lock.FindDefinitions(args)
+			files, err := spec.FindDefinitions(args)
 			if err != nil {
 				return err
 			}

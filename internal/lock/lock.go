@@ -1,9 +1,12 @@
 // Package lock turns image definitions into locks: it finds the
 // definitions, loads each Debian release once per architecture however many
-// definitions use it, resolves every definition against it in parallel, and
-// writes each lock atomically beside its definition. A definition that fails
-// (invalid, unknown package, unsatisfiable dependency) gets no lock and its
-// previous lock is left untouched.
+// definitions use it (resolve.LoadOnce), resolves every definition against
+// it in parallel, and writes each lock atomically beside its definition. A
+// definition that fails (invalid, unknown package, unsatisfiable
+// dependency) gets no lock and its previous lock is left untouched.
+//
+// Resolve is the one way a definition becomes a lock: temper check uses it
+// too, so that a planned update is exactly what temper lock would write.
 package lock
 
 import (
@@ -11,13 +14,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/temper-dev/temper/internal/debian/archive"
 	"github.com/temper-dev/temper/internal/resolve"
@@ -43,128 +44,42 @@ type Outcome struct {
 	Err        error
 }
 
-// FindDefinitions expands files and directories into definition files:
-// *.yaml and *.yml, except locks (*.lock.yaml) and the catalog
-// configuration (temper.yaml). Directories are walked recursively.
-func FindDefinitions(paths []string) ([]string, error) {
-	var out []string
-	seen := map[string]bool{}
-	add := func(p string) {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !fi.IsDir() {
-			add(p)
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if IsDefinitionFile(d.Name()) {
-				add(path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-// IsDefinitionFile says whether a file name looks like a definition.
-func IsDefinitionFile(name string) bool {
-	if !strings.HasSuffix(name, ".yaml") && !strings.HasSuffix(name, ".yml") {
-		return false
-	}
-	return !strings.HasSuffix(name, ".lock.yaml") && name != "temper.yaml" && !strings.HasPrefix(name, ".")
-}
-
-type universeKey struct {
-	release, components, arch string
-}
-
-type universeCall struct {
-	once sync.Once
-	u    *resolve.Universe
-	err  error
-}
-
 // Run locks every definition found under paths. The returned error is
 // non-nil only when nothing could be attempted; per-definition failures
 // are in the outcomes.
 func Run(ctx context.Context, paths []string, opt Options) ([]Outcome, error) {
-	files, err := FindDefinitions(paths)
+	files, err := spec.RequireDefinitions(paths)
 	if err != nil {
 		return nil, err
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no definitions found in %s (definitions are *.yaml files other than *.lock.yaml and temper.yaml)", strings.Join(paths, ", "))
 	}
 	par := opt.Parallel
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
+	releases := resolve.LoadOnce(opt.Client)
 	outs := make([]Outcome, len(files))
-	var mu sync.Mutex
-	universes := map[universeKey]*universeCall{}
-	universe := func(release string, comps []string, arch string) (*resolve.Universe, error) {
-		k := universeKey{release, strings.Join(comps, ","), arch}
-		mu.Lock()
-		c, ok := universes[k]
-		if !ok {
-			c = &universeCall{}
-			universes[k] = c
-		}
-		mu.Unlock()
-		c.once.Do(func() {
-			rel, err := opt.Client.LoadReleaseComponents(ctx, release, arch, comps)
-			if err != nil {
-				c.err = err
-				return
-			}
-			c.u = resolve.NewUniverse(rel)
-		})
-		return c.u, c.err
-	}
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
+	// Every definition is attempted: a failure is its outcome, not the
+	// group's error, so it stops no other.
+	var g errgroup.Group
+	g.SetLimit(par)
 	for i, f := range files {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			outs[i] = lockOne(f, universe, opt)
-		}()
+		g.Go(func() error {
+			outs[i] = lockOne(ctx, f, releases, opt)
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // never an error: see above
 	return outs, nil
 }
 
-func lockOne(file string, universe func(string, []string, string) (*resolve.Universe, error), opt Options) Outcome {
+func lockOne(ctx context.Context, file string, releases resolve.Releases, opt Options) Outcome {
 	out := Outcome{Definition: file, LockPath: spec.LockPath(file), Packages: map[string]int{}}
 	def, err := spec.LoadDefinition(file)
 	if err != nil {
 		out.Err = err
 		return out
 	}
-	l, err := Resolve(def, universe)
+	l, err := Resolve(ctx, def, releases)
 	if err != nil {
 		out.Err = fmt.Errorf("%s: %w", file, err)
 		return out
@@ -210,8 +125,8 @@ func sameButSuites(old, new []byte) bool {
 }
 
 // Resolve resolves one definition for each of its architectures into a
-// lock. universe returns the indexed release for an architecture.
-func Resolve(def *spec.Definition, universe func(release string, components []string, arch string) (*resolve.Universe, error)) (*spec.Lock, error) {
+// lock, against the releases it is given. It writes nothing.
+func Resolve(ctx context.Context, def *spec.Definition, releases resolve.Releases) (*spec.Lock, error) {
 	req := resolve.Request{Recommends: def.Recommends, Providers: def.Providers, Exclude: def.Exclude, NoDependencies: def.NoDependencies}
 	for _, p := range def.Packages {
 		req.Roots = append(req.Roots, p.String())
@@ -219,7 +134,7 @@ func Resolve(def *spec.Definition, universe func(release string, components []st
 	l := &spec.Lock{Definition: def.LockDefinition(), Release: def.Debian.Release, Architectures: map[string]*spec.LockArch{}}
 	var errs []error
 	for _, arch := range def.Architectures {
-		u, err := universe(def.Debian.Release, def.Debian.Components, arch)
+		u, err := releases.Universe(ctx, def.Debian.Release, def.Debian.Components, arch)
 		if err != nil {
 			return nil, err // the archive itself failed: nothing else will work
 		}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/published"
 	"github.com/temper-dev/temper/internal/spec"
 )
@@ -101,7 +100,7 @@ func TestCommittedFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defs, err := lock.FindDefinitions([]string{filepath.Join(repo, "examples", "catalog")})
+	defs, err := spec.FindDefinitions([]string{filepath.Join(repo, "examples", "catalog")})
 	if err != nil {
 		t.Fatal(err)
 	}
