@@ -11,10 +11,11 @@ import (
 
 	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/catalog"
+	"github.com/temper-dev/temper/internal/debian/archive"
+	"github.com/temper-dev/temper/internal/debian/lifecycle"
 	"github.com/temper-dev/temper/internal/debian/pool"
-	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/published"
-	"github.com/temper-dev/temper/internal/update"
+	"github.com/temper-dev/temper/internal/spec"
 )
 
 func newCatalogCommand(g *globalFlags) *cobra.Command {
@@ -47,7 +48,7 @@ published figures: the same inputs give the same bytes.`,
 					return fmt.Errorf("no image store: %w; pass --layout DIR", err)
 				}
 			}
-			files, err := lock.FindDefinitions(args)
+			files, err := spec.FindDefinitions(args)
 			if err != nil {
 				return err
 			}
@@ -73,7 +74,7 @@ published figures: the same inputs give the same bytes.`,
 			} else if csv, csvFrom, err = fetchDistroInfo(cmd.Context(), g, releases); err != nil {
 				return fmt.Errorf("lifecycle data: %w (or pass --distro-info FILE)", err)
 			}
-			life, err := update.ParseDebianCSV(csv)
+			life, err := lifecycle.ParseCSV(csv)
 			if err != nil {
 				return err
 			}
@@ -97,40 +98,19 @@ published figures: the same inputs give the same bytes.`,
 	return cmd
 }
 
-// fetchDistroInfo reads debian.csv from distro-info-data in the newest
-// release of the catalog: the newest package knows every release's dates.
+// fetchDistroInfo reads debian.csv from the archive the flags name.
 func fetchDistroInfo(ctx context.Context, g *globalFlags, releases []string) ([]byte, string, error) {
-	if len(releases) == 0 {
-		return nil, "", fmt.Errorf("no release")
-	}
-	client, mirrors, err := g.archiveClient()
-	if err != nil {
-		return nil, "", err
-	}
-	c, err := g.cache()
-	if err != nil {
-		return nil, "", err
-	}
-	newest := releases[len(releases)-1]
-	rel, err := client.LoadReleaseComponents(ctx, newest, "amd64", []string{"main"})
-	if err != nil {
-		return nil, "", err
-	}
-	p := rel.Candidate("distro-info-data")
-	if p == nil {
-		return nil, "", fmt.Errorf("%s has no distro-info-data", newest)
-	}
-	f := g.debFetcher(mirrors.Mirrors, c)
-	it := pool.Item{Name: p.Name, Version: p.Version, Suite: p.Suite, Filename: p.Filename, SHA256: strings.ToLower(p.SHA256), Size: p.Size}
-	data, _, err := f.Fetch(ctx, []pool.Item{it})
-	if err != nil {
-		return nil, "", err
-	}
-	csv, err := update.DebFile(p.Name+"_"+p.Version+".deb", data[0], update.DistroInfoPath)
-	if err != nil {
-		return nil, "", err
-	}
-	return csv, "distro-info-data " + p.Version + " (" + newest + ")", nil
+	return lifecycle.Fetch(ctx, func() (*archive.Client, *pool.Fetcher, error) {
+		client, mirrors, err := g.archiveClient()
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := g.cache()
+		if err != nil {
+			return nil, nil, err
+		}
+		return client, g.debFetcher(mirrors.Mirrors, c), nil
+	}, releases)
 }
 
 // reportCommand is the command line recorded in the report, without the

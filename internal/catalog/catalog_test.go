@@ -11,10 +11,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
+	"github.com/temper-dev/temper/internal/debian/lifecycle"
 	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/published"
 	"github.com/temper-dev/temper/internal/rootfs"
-	"github.com/temper-dev/temper/internal/update"
 )
 
 // TestCatalogComparison: the report sets each temper image's compressed
@@ -58,7 +58,7 @@ figures:
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	life := map[string]update.Lifecycle{"bookworm": {Version: "12"}}
+	life := map[string]lifecycle.Release{"bookworm": {Version: "12"}}
 	if err := (Report{Command: "temper catalog report examples/catalog --published published.yaml", Rows: rows, Lifecycle: life, LifecycleFrom: "test data", Published: pub}).Write(&b); err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/temper-dev/temper/internal/debian/lifecycle"
 	"github.com/temper-dev/temper/internal/published"
-	"github.com/temper-dev/temper/internal/update"
 )
 
 // FormatSize writes a size as the report does: decimal MB (10^6 bytes),
@@ -35,7 +35,7 @@ type Report struct {
 	Rows    []Row
 	// Lifecycle is Debian's lifecycle data by release series, and
 	// LifecycleFrom says where it was read (e.g. "distro-info-data 0.66").
-	Lifecycle     map[string]update.Lifecycle
+	Lifecycle     map[string]lifecycle.Release
 	LifecycleFrom string
 	// Published, if set, adds the comparison with published sizes.
 	Published *published.File

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/temper-dev/temper/internal/debian/lifecycle"
 	"github.com/temper-dev/temper/internal/spec"
 )
 
@@ -35,7 +36,7 @@ func (c *checker) lifecycleOf(ctx context.Context, def *spec.Definition, state s
 			if len(def.Architectures) == 0 {
 				return nil, nil
 			}
-			u, err := c.universe(ctx)(release, def.Debian.Components, def.Architectures[0])
+			u, err := c.universe(ctx, def, def.Architectures[0])
 			if err != nil {
 				return nil, err
 			}
@@ -51,7 +52,7 @@ func (c *checker) lifecycleOf(ctx context.Context, def *spec.Definition, state s
 			if err != nil {
 				return nil, err
 			}
-			csv, err = DebFile(debName(it), data, DistroInfoPath)
+			csv, err = lifecycle.FromDeb(debName(it), data)
 			if err != nil {
 				return nil, err
 			}
@@ -64,7 +65,7 @@ func (c *checker) lifecycleOf(ctx context.Context, def *spec.Definition, state s
 				}
 			}
 		}
-		rows, err := ParseDebianCSV(csv)
+		rows, err := lifecycle.ParseCSV(csv)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", from, err)
 		}

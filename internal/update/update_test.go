@@ -498,20 +498,3 @@ func TestNotLocked(t *testing.T) {
 		t.Fatalf("%+v", img)
 	}
 }
-
-func TestParseChangelogAndBetween(t *testing.T) {
-	entries, err := update.ParseChangelog([]byte(changelogNew))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 2 || entries[0].Version != "1.0-1+deb12u1" || entries[0].Urgency != "high" || entries[0].Distribution != "bookworm-security" {
-		t.Fatalf("%+v", entries)
-	}
-	cves, urg, vers := update.Between(entries, "1.0-1", "1.0-1+deb12u1")
-	if !slices.Equal(cves, []string{"CVE-2026-1111", "CVE-2026-22222"}) || urg != "high" || !slices.Equal(vers, []string{"1.0-1+deb12u1"}) {
-		t.Errorf("between: %v %q %v", cves, urg, vers)
-	}
-	if cves, _, _ := update.Between(entries, "0.9-1", "1.0-1"); !slices.Equal(cves, []string{"CVE-2020-0001"}) {
-		t.Errorf("older range: %v", cves)
-	}
-}

@@ -1,4 +1,12 @@
-package update
+// Package changelog reads Debian changelogs (debian/changelog, shipped as
+// /usr/share/doc/<pkg>/changelog.Debian.gz): entry headers "pkg (version)
+// dists; urgency=..." and the CVE IDs each entry's text mentions.
+//
+// It reads the format only; what an update plan makes of the entries (which
+// versions an update covers, how urgent it is) is the caller's policy, with
+// Between as the one shared helper. It does not validate trailer lines or
+// dates.
+package changelog
 
 import (
 	"bufio"
@@ -14,18 +22,17 @@ import (
 	"github.com/temper-dev/temper/internal/debian/version"
 )
 
-// ChangelogEntry is one entry of a Debian changelog (debian/changelog, as
-// shipped in /usr/share/doc/<pkg>/changelog.Debian.gz).
-type ChangelogEntry struct {
+// Entry is one entry of a Debian changelog.
+type Entry struct {
 	Package, Version, Distribution, Urgency string
 	CVEs                                    []string // sorted, unique
 }
 
 var (
 	// "openssl (3.0.15-1~deb12u1) bookworm-security; urgency=medium"
-	changelogHeaderRE = regexp.MustCompile(`^(\S+) \(([^() \t]+)\) ([^;]*);(.*)$`)
-	cveRE             = regexp.MustCompile(`CVE-\d{4}-\d{4,}`)
-	urgencyRE         = regexp.MustCompile(`(?i)(?:^|[ ,])urgency=([a-z]+)`)
+	headerRE  = regexp.MustCompile(`^(\S+) \(([^() \t]+)\) ([^;]*);(.*)$`)
+	cveRE     = regexp.MustCompile(`CVE-\d{4}-\d{4,}`)
+	urgencyRE = regexp.MustCompile(`(?i)(?:^|[ ,])urgency=([a-z]+)`)
 )
 
 // urgencyRank orders the urgencies Debian uses (Policy 5.6.17); unknown
@@ -43,11 +50,11 @@ func maxUrgency(a, b string) string {
 	return a
 }
 
-// ParseChangelog reads a (decompressed) Debian changelog: entry headers
+// Parse reads a (decompressed) Debian changelog: entry headers
 // "pkg (version) dists; urgency=..." and the CVE IDs mentioned in each
 // entry's body. Lines that are not headers belong to the entry above them.
-func ParseChangelog(data []byte) ([]ChangelogEntry, error) {
-	var out []ChangelogEntry
+func Parse(data []byte) ([]Entry, error) {
+	var out []Entry
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	cves := map[string]bool{}
@@ -64,16 +71,10 @@ func ParseChangelog(data []byte) ([]ChangelogEntry, error) {
 	}
 	for sc.Scan() {
 		line := sc.Text()
-		if line != "" && line[0] != ' ' && line[0] != '\t' {
-			if m := changelogHeaderRE.FindStringSubmatch(line); m != nil {
-				flush()
-				e := ChangelogEntry{Package: m[1], Version: m[2], Distribution: strings.TrimSpace(m[3])}
-				if u := urgencyRE.FindStringSubmatch(m[4]); u != nil {
-					e.Urgency = strings.ToLower(u[1])
-				}
-				out = append(out, e)
-				continue
-			}
+		if e, ok := parseHeader(line); ok {
+			flush()
+			out = append(out, e)
+			continue
 		}
 		if len(out) == 0 {
 			continue
@@ -92,8 +93,25 @@ func ParseChangelog(data []byte) ([]ChangelogEntry, error) {
 	return out, nil
 }
 
-// ReadChangelogGz decompresses and parses changelog.Debian.gz.
-func ReadChangelogGz(r io.Reader) ([]ChangelogEntry, error) {
+// parseHeader reads an entry header line; body lines (indented or empty)
+// and other text are not headers.
+func parseHeader(line string) (Entry, bool) {
+	if line == "" || line[0] == ' ' || line[0] == '\t' {
+		return Entry{}, false
+	}
+	m := headerRE.FindStringSubmatch(line)
+	if m == nil {
+		return Entry{}, false
+	}
+	e := Entry{Package: m[1], Version: m[2], Distribution: strings.TrimSpace(m[3])}
+	if u := urgencyRE.FindStringSubmatch(m[4]); u != nil {
+		e.Urgency = strings.ToLower(u[1])
+	}
+	return e, true
+}
+
+// ReadGz decompresses and parses changelog.Debian.gz.
+func ReadGz(r io.Reader) ([]Entry, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("changelog.Debian.gz: %w", err)
@@ -103,13 +121,13 @@ func ReadChangelogGz(r io.Reader) ([]ChangelogEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("changelog.Debian.gz: %w", err)
 	}
-	return ParseChangelog(data)
+	return Parse(data)
 }
 
 // Between returns what the entries with old < version <= new say: their
 // CVE IDs (sorted, unique), the highest urgency, and the versions they
-// cover (newest first).
-func Between(entries []ChangelogEntry, old, new string) (cves []string, urgency string, versions []string) {
+// cover (newest first). Entries whose version does not parse are skipped.
+func Between(entries []Entry, old, new string) (cves []string, urgency string, versions []string) {
 	seen := map[string]bool{}
 	for _, e := range entries {
 		if _, err := version.Parse(e.Version); err != nil {
