@@ -11,6 +11,10 @@ import (
 	"github.com/temper-dev/temper/internal/rootfs"
 )
 
+// alternatives makes the links of the postinsts' update-alternatives
+// --install calls, as update-alternatives' automatic mode would: for each
+// name the candidate with the highest priority (the first one on a tie)
+// whose target is in the image, with its slaves whose targets are too.
 func (b *builder) alternatives() error {
 	type cand struct {
 		maintscript.Alternative

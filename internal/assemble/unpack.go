@@ -1,30 +1,13 @@
 package assemble
 
 import (
-	"archive/tar"
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"path"
-	"runtime"
 	"strings"
-	"sync"
 
-	"github.com/temper-dev/temper/internal/debian/deb"
-	"github.com/temper-dev/temper/internal/debian/deb822"
-	"github.com/temper-dev/temper/internal/debian/relation"
 	"github.com/temper-dev/temper/internal/rootfs"
 )
-
-// pkg is a .deb read into memory: its control files and data entries.
-type pkg struct {
-	name, version, arch string
-	control             map[string][]byte
-	replaces            relation.Relations
-	entries             []rootfs.Entry // Path as in data.tar (cleaned), Target raw
-}
 
 // mergedUsr are the top-level directories that are links into /usr.
 var mergedUsr = []string{"bin", "sbin", "lib", "lib64", "lib32", "libx32"}
@@ -38,136 +21,10 @@ func isMergedTop(p string) bool {
 	return false
 }
 
-// readAll opens and reads every .deb, in parallel; the tree is built from
-// the result in package order afterwards.
-func readAll(debs []Deb, arch string) ([]*pkg, error) {
-	out := make([]*pkg, len(debs))
-	errs := make([]error, len(debs))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	n := min(runtime.GOMAXPROCS(0), len(debs))
-	for w := 0; w < n; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				out[i], errs[i] = readDeb(debs[i])
-			}
-		}()
-	}
-	for i := range debs {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func debName(lp Deb) string {
-	if lp.Package.Filename != "" {
-		return path.Base(lp.Package.Filename)
-	}
-	return fmt.Sprintf("%s_%s_%s.deb", lp.Package.Name, lp.Package.Version, lp.Package.Architecture)
-}
-
-func readDeb(d Deb) (*pkg, error) {
-	lp := d.Package
-	id := fmt.Sprintf("%s %s (%s)", lp.Name, lp.Version, lp.Architecture)
-	f, err := deb.Open(debName(d), d.Data)
-	if err != nil {
-		return nil, fmt.Errorf("build: package %s: %w", id, err)
-	}
-	ctrl, err := f.Control()
-	if err != nil {
-		return nil, fmt.Errorf("build: package %s: %w", id, err)
-	}
-	sc := deb822.NewBytesScanner(ctrl["control"])
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("build: package %s: control: %w", id, err)
-		}
-		return nil, fmt.Errorf("build: package %s: empty control file", id)
-	}
-	st := sc.Stanza()
-	p := &pkg{
-		name:    st.GetString("Package"),
-		version: st.GetString("Version"),
-		arch:    st.GetString("Architecture"),
-		control: ctrl,
-	}
-	if p.name != lp.Name || p.version != lp.Version || p.arch != lp.Architecture {
-		return nil, fmt.Errorf("build: package %s: the .deb is %s %s (%s), not what the lock names",
-			id, p.name, p.version, p.arch)
-	}
-	if r := st.GetString("Replaces"); r != "" {
-		if p.replaces, err = relation.Parse(r); err != nil {
-			return nil, fmt.Errorf("build: package %s: Replaces: %w", id, err)
-		}
-	}
-	err = f.Walk(func(hdr *tar.Header, r io.Reader) error {
-		name, err := rootfs.Clean(hdr.Name)
-		if err != nil {
-			return fmt.Errorf("build: package %s: %s: %w", id, hdr.Name, err)
-		}
-		e := rootfs.Entry{Path: name, Mode: tarMode(hdr.Mode), UID: hdr.Uid, GID: hdr.Gid, Package: p.name}
-		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
-			e.Kind = rootfs.File
-			e.Data = make([]byte, hdr.Size)
-			if _, err := io.ReadFull(r, e.Data); err != nil {
-				return fmt.Errorf("build: package %s: %s: %w", id, hdr.Name, err)
-			}
-		case tar.TypeDir:
-			e.Kind = rootfs.Dir
-		case tar.TypeSymlink:
-			e.Kind = rootfs.Symlink
-			e.Target = hdr.Linkname
-		case tar.TypeLink:
-			e.Kind = rootfs.Hardlink
-			t, err := rootfs.Clean(hdr.Linkname)
-			if err != nil {
-				return fmt.Errorf("build: package %s: %s: hard link to %s: %w", id, hdr.Name, hdr.Linkname, err)
-			}
-			e.Target = t
-		default:
-			return nil // devices and fifos have no place in an image
-		}
-		p.entries = append(p.entries, e)
-		return nil
-	})
-	if err != nil {
-		if strings.HasPrefix(err.Error(), "build: ") {
-			return nil, err
-		}
-		return nil, fmt.Errorf("build: package %s: %w", id, err)
-	}
-	return p, nil
-}
-
-func tarMode(m int64) fs.FileMode {
-	mode := fs.FileMode(m & 0o777)
-	if m&0o4000 != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if m&0o2000 != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if m&0o1000 != 0 {
-		mode |= fs.ModeSticky
-	}
-	return mode
-}
-
 // unpack lays every package's entries into the tree, in package order.
 func (b *builder) unpack() error {
 	for _, d := range []string{"bin", "sbin", "lib"} {
-		if err := b.fs.Put(&rootfs.Entry{Path: "usr/" + d, Kind: rootfs.Dir, Mode: 0o755}); err != nil {
-			return err
-		}
-		if err := b.fs.Put(&rootfs.Entry{Path: d, Kind: rootfs.Symlink, Mode: 0o777, Target: "usr/" + d}); err != nil {
+		if err := b.linkTop(d); err != nil {
 			return err
 		}
 	}
@@ -194,34 +51,68 @@ func (b *builder) unpack() error {
 	return nil
 }
 
-// place puts one package entry into the tree.
+// place puts one package entry into the tree, as dpkg would unpack it
+// on a merged-/usr system.
 func (b *builder) place(p *pkg, e *rootfs.Entry) error {
 	if e.Path == "" {
 		return nil // "./": the root's mode is temper's
 	}
+	if done, err := b.placeMergedTop(p, e); done || err != nil {
+		return err
+	}
+	if err := b.resolveEntry(e); err != nil {
+		return err
+	}
+	old, exists := b.fs.Get(e.Path)
+	switch {
+	case !exists:
+		return b.put(e)
+	case e.Kind == rootfs.Dir:
+		return b.placeDir(p, e, old)
+	}
+	return b.overwrite(p, e, old)
+}
+
+// placeMergedTop handles an entry under a merged-/usr top directory (bin,
+// lib, lib64, ...): the top itself stays the link into usr/ (done when a
+// package ships that same link), anything else there is an error, and the
+// link is made on the first entry under a top that has none yet.
+func (b *builder) placeMergedTop(p *pkg, e *rootfs.Entry) (done bool, err error) {
 	top, _, _ := strings.Cut(e.Path, "/")
-	if isMergedTop(top) {
-		if e.Path == top {
-			// The merged-/usr link itself (trixie's base-files ships them),
-			// or a directory there: the link stays.
-			if e.Kind == rootfs.Symlink && path.Clean(strings.TrimPrefix(e.Target, "/")) == "usr/"+top {
-				if old, ok := b.fs.Get(top); ok && old.Kind == rootfs.Symlink {
-					old.Package = p.name
-					return nil
-				}
-			} else if e.Kind != rootfs.Dir {
-				return fmt.Errorf("a %s where merged /usr has the link /%s -> usr/%s", e.Kind, top, top)
+	if !isMergedTop(top) {
+		return false, nil
+	}
+	if e.Path == top {
+		// The merged-/usr link itself (trixie's base-files ships them),
+		// or a directory there: the link stays.
+		if e.Kind == rootfs.Symlink && path.Clean(strings.TrimPrefix(e.Target, "/")) == "usr/"+top {
+			if old, ok := b.fs.Get(top); ok && old.Kind == rootfs.Symlink {
+				old.Package = p.name
+				return true, nil
 			}
-		}
-		if _, ok := b.fs.Get(top); !ok {
-			if err := b.fs.Put(&rootfs.Entry{Path: "usr/" + top, Kind: rootfs.Dir, Mode: 0o755}); err != nil {
-				return err
-			}
-			if err := b.fs.Put(&rootfs.Entry{Path: top, Kind: rootfs.Symlink, Mode: 0o777, Target: "usr/" + top}); err != nil {
-				return err
-			}
+		} else if e.Kind != rootfs.Dir {
+			return false, fmt.Errorf("a %s where merged /usr has the link /%s -> usr/%s", e.Kind, top, top)
 		}
 	}
+	if _, ok := b.fs.Get(top); !ok {
+		return false, b.linkTop(top)
+	}
+	return false, nil
+}
+
+// linkTop makes the merged-/usr pair for top: the directory usr/top and
+// the link top -> usr/top.
+func (b *builder) linkTop(top string) error {
+	if err := b.fs.Put(&rootfs.Entry{Path: "usr/" + top, Kind: rootfs.Dir, Mode: 0o755}); err != nil {
+		return err
+	}
+	return b.fs.Put(&rootfs.Entry{Path: top, Kind: rootfs.Symlink, Mode: 0o777, Target: "usr/" + top})
+}
+
+// resolveEntry rewrites e's path with its parent directory resolved inside
+// the image (a package's lib/x lands in usr/lib/x), and a hard link's
+// target to the file it finally names.
+func (b *builder) resolveEntry(e *rootfs.Entry) error {
 	dir, base := path.Split(e.Path)
 	rdir, err := b.fs.Resolve(dir, true)
 	if err != nil {
@@ -232,43 +123,52 @@ func (b *builder) place(p *pkg, e *rootfs.Entry) error {
 	} else {
 		e.Path = rdir + "/" + base
 	}
-	if e.Kind == rootfs.Hardlink {
-		t, err := b.fs.Resolve(e.Target, false)
+	if e.Kind != rootfs.Hardlink {
+		return nil
+	}
+	t, err := b.fs.Resolve(e.Target, false)
+	if err != nil {
+		return err
+	}
+	target, ok := b.fs.Get(t)
+	if !ok || (target.Kind != rootfs.File && target.Kind != rootfs.Hardlink) {
+		return fmt.Errorf("hard link to /%s, which is not a file in the image", e.Target)
+	}
+	if target.Kind == rootfs.Hardlink {
+		t = target.Target
+	}
+	e.Target = t
+	return nil
+}
+
+// placeDir places a directory where an entry already is. Over a
+// directory, the package that first shipped it (or temper, when it made
+// it) sets its mode and owner; over a symlink to a directory, dpkg keeps
+// the link. Anything else conflicts.
+func (b *builder) placeDir(p *pkg, e, old *rootfs.Entry) error {
+	switch old.Kind {
+	case rootfs.Dir:
+		if old.Package == "" || old.Package == p.name {
+			old.Mode, old.UID, old.GID, old.Package = e.Mode, e.UID, e.GID, p.name
+		}
+		return nil
+	case rootfs.Symlink:
+		// dpkg keeps a symlink to a directory where a package ships a directory.
+		r, err := b.fs.Resolve(e.Path, true)
 		if err != nil {
 			return err
 		}
-		target, ok := b.fs.Get(t)
-		if !ok || (target.Kind != rootfs.File && target.Kind != rootfs.Hardlink) {
-			return fmt.Errorf("hard link to /%s, which is not a file in the image", e.Target)
-		}
-		if target.Kind == rootfs.Hardlink {
-			t = target.Target
-		}
-		e.Target = t
-	}
-	old, exists := b.fs.Get(e.Path)
-	if !exists {
-		return b.put(e)
-	}
-	if e.Kind == rootfs.Dir {
-		switch old.Kind {
-		case rootfs.Dir:
-			if old.Package == "" || old.Package == p.name {
-				old.Mode, old.UID, old.GID, old.Package = e.Mode, e.UID, e.GID, p.name
-			}
+		if t, ok := b.fs.Get(r); !ok || t.Kind == rootfs.Dir {
 			return nil
-		case rootfs.Symlink:
-			// dpkg keeps a symlink to a directory where a package ships a directory.
-			r, err := b.fs.Resolve(e.Path, true)
-			if err != nil {
-				return err
-			}
-			if t, ok := b.fs.Get(r); !ok || t.Kind == rootfs.Dir {
-				return nil
-			}
 		}
-		return conflict(e, old)
 	}
+	return conflict(e, old)
+}
+
+// overwrite places a file, link or hard link where an entry already is:
+// the same content, the package's own or an unowned entry, or Replaces
+// between the two packages decide; anything else conflicts.
+func (b *builder) overwrite(p *pkg, e, old *rootfs.Entry) error {
 	if sameContent(old, e) || old.Package == "" || old.Package == p.name {
 		if old.Kind == rootfs.Dir {
 			return conflict(e, old)

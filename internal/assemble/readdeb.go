@@ -1,0 +1,156 @@
+package assemble
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/temper-dev/temper/internal/debian/deb"
+	"github.com/temper-dev/temper/internal/debian/deb822"
+	"github.com/temper-dev/temper/internal/debian/relation"
+	"github.com/temper-dev/temper/internal/rootfs"
+)
+
+// pkg is a .deb read into memory: its control files and data entries.
+type pkg struct {
+	name, version, arch string
+	control             map[string][]byte
+	replaces            relation.Relations
+	entries             []rootfs.Entry // Path as in data.tar (cleaned), Target raw
+}
+
+// readAll opens and reads every .deb, in parallel; the tree is built from
+// the result in package order afterwards. Every .deb is read even when
+// one fails, so that the error names all the broken ones.
+func readAll(debs []Deb, arch string) ([]*pkg, error) {
+	out := make([]*pkg, len(debs))
+	errs := make([]error, len(debs))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range debs {
+		g.Go(func() error {
+			out[i], errs[i] = readDeb(debs[i])
+			return nil // kept in errs, so that the others go on
+		})
+	}
+	g.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func debName(lp Deb) string {
+	if lp.Package.Filename != "" {
+		return path.Base(lp.Package.Filename)
+	}
+	return fmt.Sprintf("%s_%s_%s.deb", lp.Package.Name, lp.Package.Version, lp.Package.Architecture)
+}
+
+func readDeb(d Deb) (*pkg, error) {
+	lp := d.Package
+	id := fmt.Sprintf("%s %s (%s)", lp.Name, lp.Version, lp.Architecture)
+	f, err := deb.Open(debName(d), d.Data)
+	if err != nil {
+		return nil, fmt.Errorf("build: package %s: %w", id, err)
+	}
+	ctrl, err := f.Control()
+	if err != nil {
+		return nil, fmt.Errorf("build: package %s: %w", id, err)
+	}
+	sc := deb822.NewBytesScanner(ctrl["control"])
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("build: package %s: control: %w", id, err)
+		}
+		return nil, fmt.Errorf("build: package %s: empty control file", id)
+	}
+	st := sc.Stanza()
+	p := &pkg{
+		name:    st.GetString("Package"),
+		version: st.GetString("Version"),
+		arch:    st.GetString("Architecture"),
+		control: ctrl,
+	}
+	if p.name != lp.Name || p.version != lp.Version || p.arch != lp.Architecture {
+		return nil, fmt.Errorf("build: package %s: the .deb is %s %s (%s), not what the lock names",
+			id, p.name, p.version, p.arch)
+	}
+	if r := st.GetString("Replaces"); r != "" {
+		if p.replaces, err = relation.Parse(r); err != nil {
+			return nil, fmt.Errorf("build: package %s: Replaces: %w", id, err)
+		}
+	}
+	err = f.Walk(func(hdr *tar.Header, r io.Reader) error {
+		e, ok, err := tarEntry(hdr, r)
+		if err != nil {
+			return fmt.Errorf("build: package %s: %s: %w", id, hdr.Name, err)
+		}
+		if ok {
+			e.Package = p.name
+			p.entries = append(p.entries, e)
+		}
+		return nil
+	})
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "build: ") {
+			return nil, err
+		}
+		return nil, fmt.Errorf("build: package %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// tarEntry turns a data.tar header into an image entry; ok is false for
+// what has no place in an image (devices, fifos).
+func tarEntry(hdr *tar.Header, r io.Reader) (e rootfs.Entry, ok bool, err error) {
+	name, err := rootfs.Clean(hdr.Name)
+	if err != nil {
+		return e, false, err
+	}
+	e = rootfs.Entry{Path: name, Mode: tarMode(hdr.Mode), UID: hdr.Uid, GID: hdr.Gid}
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA:
+		e.Kind = rootfs.File
+		e.Data = make([]byte, hdr.Size)
+		if _, err := io.ReadFull(r, e.Data); err != nil {
+			return e, false, err
+		}
+	case tar.TypeDir:
+		e.Kind = rootfs.Dir
+	case tar.TypeSymlink:
+		e.Kind = rootfs.Symlink
+		e.Target = hdr.Linkname
+	case tar.TypeLink:
+		e.Kind = rootfs.Hardlink
+		t, err := rootfs.Clean(hdr.Linkname)
+		if err != nil {
+			return e, false, fmt.Errorf("hard link to %s: %w", hdr.Linkname, err)
+		}
+		e.Target = t
+	default:
+		return e, false, nil
+	}
+	return e, true, nil
+}
+
+func tarMode(m int64) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}
