@@ -69,9 +69,7 @@ func (c *Client) LoadReleaseComponents(ctx context.Context, name, arch string, c
 	for i, ref := range refs {
 		for j, comp := range components {
 			k := i*len(components) + j
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				s, err := c.Suite(ctx, ref)
 				if err != nil {
 					errs[k] = err
@@ -83,7 +81,7 @@ func (c *Client) LoadReleaseComponents(ctx context.Context, name, arch string, c
 					return
 				}
 				results[k], srcs[k], errs[k] = c.Index(ctx, s, comp, arch)
-			}()
+			})
 		}
 	}
 	wg.Wait()
@@ -304,11 +302,7 @@ func (c *Client) Status(ctx context.Context, name string, archs []string) (*Stat
 	errs := make([]error, len(refs))
 	var wg sync.WaitGroup
 	for i, ref := range refs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st.Suites[i], errs[i] = c.Suite(ctx, ref)
-		}()
+		wg.Go(func() { st.Suites[i], errs[i] = c.Suite(ctx, ref) })
 	}
 	wg.Wait()
 	for _, err := range errs {

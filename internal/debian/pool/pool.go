@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/temper-dev/temper/internal/debian/archive"
 	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/debian/fetch"
@@ -63,7 +65,9 @@ func (f *Fetcher) URL(it Item) string {
 }
 
 // Fetch returns the verified bytes of every item, in order, from the cache
-// or the archive.
+// or the archive. The first failure stops the fetches not yet started and
+// is the error returned (the first in item order when several fail), not
+// the cancellations it caused.
 func (f *Fetcher) Fetch(ctx context.Context, items []Item) ([][]byte, Stats, error) {
 	start := time.Now()
 	par := f.Parallel
@@ -72,61 +76,35 @@ func (f *Fetcher) Fetch(ctx context.Context, items []Item) ([][]byte, Stats, err
 	}
 	out := make([][]byte, len(items))
 	errs := make([]error, len(items))
-	var st Stats
-	var downloaded, cached int64
-	var bytes atomic.Int64
+	var downloaded, cached, bytes atomic.Int64
 	var total int64
 	for _, it := range items {
 		total += it.Size
 	}
 	prog := &progress{w: f.Progress, terminal: f.Terminal, total: len(items), totalBytes: total}
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(par)
 	for i, it := range items {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				errs[i] = ctx.Err()
-				return
-			}
-			data, err := f.Cache.Read(it.SHA256)
-			if err == nil {
-				out[i] = data
-				atomic.AddInt64(&cached, 1)
-				prog.done(it, false)
-				return
-			}
-			if !errors.Is(err, cache.ErrNotFound) {
-				errs[i] = err
-				cancel()
-				return
-			}
-			if f.Offline {
-				errs[i] = fmt.Errorf("%s %s (sha256 %s): not in the cache for offline use; run once with network access", it.Name, it.Version, it.SHA256)
-				cancel()
-				return
-			}
-			data, err = f.download(ctx, it)
+		g.Go(func() error {
+			data, fromCache, err := f.fetchOne(ctx, it)
 			if err != nil {
 				errs[i] = err
-				cancel()
-				return
+				return err // cancels the others
 			}
 			out[i] = data
-			atomic.AddInt64(&downloaded, 1)
-			bytes.Add(int64(len(data)))
-			prog.done(it, true)
-		}()
+			if fromCache {
+				cached.Add(1)
+			} else {
+				downloaded.Add(1)
+				bytes.Add(int64(len(data)))
+			}
+			prog.done(it, !fromCache)
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // errs says which failed, in item order
 	prog.finish()
-	st.Downloaded, st.Cached, st.Bytes, st.Elapsed = int(downloaded), int(cached), bytes.Load(), time.Since(start)
-	// Report the first real failure, not the cancellations it caused.
+	st := Stats{Downloaded: int(downloaded.Load()), Cached: int(cached.Load()), Bytes: bytes.Load(), Elapsed: time.Since(start)}
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return nil, st, err
@@ -138,6 +116,25 @@ func (f *Fetcher) Fetch(ctx context.Context, items []Item) ([][]byte, Stats, err
 		}
 	}
 	return out, st, nil
+}
+
+// fetchOne reads one item from the cache, or downloads it unless offline.
+func (f *Fetcher) fetchOne(ctx context.Context, it Item) (data []byte, fromCache bool, err error) {
+	if ctx.Err() != nil {
+		return nil, false, ctx.Err()
+	}
+	data, err = f.Cache.Read(it.SHA256)
+	if err == nil {
+		return data, true, nil
+	}
+	if !errors.Is(err, cache.ErrNotFound) {
+		return nil, false, err
+	}
+	if f.Offline {
+		return nil, false, fmt.Errorf("%s %s (sha256 %s): not in the cache for offline use; run once with network access", it.Name, it.Version, it.SHA256)
+	}
+	data, err = f.download(ctx, it)
+	return data, false, err
 }
 
 func (f *Fetcher) download(ctx context.Context, it Item) ([]byte, error) {
