@@ -129,6 +129,7 @@ func (l *Lock) Validate() error {
 	return r.errs.err()
 }
 
+// validate checks the lock, reporting every problem to r.
 func (l *Lock) validate(r *reporter) {
 	switch f := l.Definition.File; {
 	case f == "":
@@ -142,26 +143,7 @@ func (l *Lock) validate(r *reporter) {
 	if !codenameRE.MatchString(l.Release) {
 		r.errorf("release", "%q is not a release codename", l.Release)
 	}
-	if len(l.Suites) == 0 {
-		r.errorf("suites", "list at least one suite")
-	}
-	suites := map[string]bool{}
-	for i, s := range l.Suites {
-		p := index("suites", i)
-		switch {
-		case s.Name != l.Release && !strings.HasPrefix(s.Name, l.Release+"-"):
-			r.errorf(join(p, "name"), "suite %q is not part of release %q", s.Name, l.Release)
-		case suites[s.Name]:
-			r.errorf(join(p, "name"), "duplicate suite %q", s.Name)
-		}
-		suites[s.Name] = true
-		if !hexDigestRE.MatchString(s.InReleaseSHA256) {
-			r.errorf(join(p, "inrelease_sha256"), "%q is not a lowercase hex SHA-256", s.InReleaseSHA256)
-		}
-		if s.Date.IsZero() {
-			r.errorf(join(p, "date"), "required")
-		}
-	}
+	suites := l.validateSuites(r)
 	if len(l.Architectures) == 0 {
 		r.errorf("architectures", "list at least one architecture")
 	}
@@ -187,41 +169,74 @@ func (l *Lock) validate(r *reporter) {
 				r.errorf(pp, "duplicate package %s:%s (also packages[%d])", p.Name, p.Architecture, j)
 			}
 			seen[p.Name+":"+p.Architecture] = i
-			if _, err := version.Parse(p.Version); err != nil {
-				r.errorf(join(pp, "version"), "%v", err)
-			}
-			if p.Architecture != arch && p.Architecture != "all" {
-				r.errorf(join(pp, "architecture"), "%q in the %s closure: must be %s or all", p.Architecture, arch, arch)
-			}
-			if !packageNameRE.MatchString(p.Source) {
-				r.errorf(join(pp, "source"), "%q is not a Debian source package name", p.Source)
-			}
-			if _, err := version.Parse(p.SourceVersion); err != nil {
-				r.errorf(join(pp, "source_version"), "%v", err)
-			}
-			if !suites[p.Suite] {
-				r.errorf(join(pp, "suite"), "%q is not one of the lock's suites", p.Suite)
-			}
-			if p.Filename == "" || strings.HasPrefix(p.Filename, "/") || path.Clean(p.Filename) != p.Filename || strings.HasPrefix(p.Filename, "../") {
-				r.errorf(join(pp, "filename"), "%q must be a clean path below the archive root, e.g. pool/main/...", p.Filename)
-			}
-			if !hexDigestRE.MatchString(p.SHA256) {
-				r.errorf(join(pp, "sha256"), "%q is not a lowercase hex SHA-256", p.SHA256)
-			}
-			if p.Size <= 0 {
-				r.errorf(join(pp, "size"), "%d: must be positive", p.Size)
-			}
-			if p.InstalledSize < 0 {
-				r.errorf(join(pp, "installed_size"), "%d: must not be negative", p.InstalledSize)
-			}
-			if len(p.RequiredBy) == 0 {
-				r.errorf(join(pp, "required_by"), "empty: every package is there because a root (%q) or another package needs it", ReservedRequiredBy)
-			}
-			for j, rb := range p.RequiredBy {
-				if rb != ReservedRequiredBy && !names[rb] {
-					r.errorf(index(join(pp, "required_by"), j), "%q is not a package of the %s closure", rb, arch)
-				}
-			}
+			p.validate(r, pp, arch, suites, names)
+		}
+	}
+}
+
+// validateSuites checks the lock's suites and returns their names.
+func (l *Lock) validateSuites(r *reporter) (suites map[string]bool) {
+	if len(l.Suites) == 0 {
+		r.errorf("suites", "list at least one suite")
+	}
+	suites = map[string]bool{}
+	for i, s := range l.Suites {
+		p := index("suites", i)
+		switch {
+		case s.Name != l.Release && !strings.HasPrefix(s.Name, l.Release+"-"):
+			r.errorf(join(p, "name"), "suite %q is not part of release %q", s.Name, l.Release)
+		case suites[s.Name]:
+			r.errorf(join(p, "name"), "duplicate suite %q", s.Name)
+		}
+		suites[s.Name] = true
+		if !hexDigestRE.MatchString(s.InReleaseSHA256) {
+			r.errorf(join(p, "inrelease_sha256"), "%q is not a lowercase hex SHA-256", s.InReleaseSHA256)
+		}
+		if s.Date.IsZero() {
+			r.errorf(join(p, "date"), "required")
+		}
+	}
+	return suites
+}
+
+// validate checks one package of arch's closure, at path pp: its fields
+// (but for the name, which the closure checks with uniqueness), that its
+// suite is one of the lock's, and that every required_by entry names a
+// package of the same closure (names) or the definition.
+func (p LockedPackage) validate(r *reporter, pp, arch string, suites, names map[string]bool) {
+	if _, err := version.Parse(p.Version); err != nil {
+		r.errorf(join(pp, "version"), "%v", err)
+	}
+	if p.Architecture != arch && p.Architecture != "all" {
+		r.errorf(join(pp, "architecture"), "%q in the %s closure: must be %s or all", p.Architecture, arch, arch)
+	}
+	if !packageNameRE.MatchString(p.Source) {
+		r.errorf(join(pp, "source"), "%q is not a Debian source package name", p.Source)
+	}
+	if _, err := version.Parse(p.SourceVersion); err != nil {
+		r.errorf(join(pp, "source_version"), "%v", err)
+	}
+	if !suites[p.Suite] {
+		r.errorf(join(pp, "suite"), "%q is not one of the lock's suites", p.Suite)
+	}
+	if p.Filename == "" || strings.HasPrefix(p.Filename, "/") || path.Clean(p.Filename) != p.Filename || strings.HasPrefix(p.Filename, "../") {
+		r.errorf(join(pp, "filename"), "%q must be a clean path below the archive root, e.g. pool/main/...", p.Filename)
+	}
+	if !hexDigestRE.MatchString(p.SHA256) {
+		r.errorf(join(pp, "sha256"), "%q is not a lowercase hex SHA-256", p.SHA256)
+	}
+	if p.Size <= 0 {
+		r.errorf(join(pp, "size"), "%d: must be positive", p.Size)
+	}
+	if p.InstalledSize < 0 {
+		r.errorf(join(pp, "installed_size"), "%d: must not be negative", p.InstalledSize)
+	}
+	if len(p.RequiredBy) == 0 {
+		r.errorf(join(pp, "required_by"), "empty: every package is there because a root (%q) or another package needs it", ReservedRequiredBy)
+	}
+	for j, rb := range p.RequiredBy {
+		if rb != ReservedRequiredBy && !names[rb] {
+			r.errorf(index(join(pp, "required_by"), j), "%q is not a package of the %s closure", rb, arch)
 		}
 	}
 }

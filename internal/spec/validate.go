@@ -220,8 +220,19 @@ func (d *Definition) validatePackages(r *reporter) {
 	}
 }
 
+// validate checks the image section, reporting every problem to r.
 func (img *Image) validate(r *reporter, h Hardening) {
-	known := map[string]bool{DefaultUser: true}
+	known := img.validateAccounts(r)
+	img.validateUser(r, h, known)
+	img.validateConfig(r)
+	img.validatePorts(r)
+	img.validateFiles(r)
+}
+
+// validateAccounts checks image.accounts and returns every user name an
+// image may run as: nonroot, base-passwd's and the accounts declared.
+func (img *Image) validateAccounts(r *reporter) (known map[string]bool) {
+	known = map[string]bool{DefaultUser: true}
 	for _, u := range basePasswdUsers {
 		known[u] = true
 	}
@@ -262,6 +273,12 @@ func (img *Image) validate(r *reporter, h Hardening) {
 	for n := range names {
 		known[n] = true
 	}
+	return known
+}
+
+// validateUser checks image.user against the known users and the
+// definition's hardening (root only when allowed).
+func (img *Image) validateUser(r *reporter, h Hardening, known map[string]bool) {
 	switch u := img.User; {
 	case u == "":
 		// Default nonroot.
@@ -277,6 +294,11 @@ func (img *Image) validate(r *reporter, h Hardening) {
 	case u == "root" && !h.AllowRoot:
 		r.errorf("image.user", "root: set hardening.allow_root: true to run as root")
 	}
+}
+
+// validateConfig checks the image configuration's entrypoint,
+// environment, working directory and annotations.
+func (img *Image) validateConfig(r *reporter) {
 	if img.Entrypoint != nil && (len(img.Entrypoint) == 0 || img.Entrypoint[0] == "") {
 		r.errorf("image.entrypoint", "must name a program first (leave entrypoint out for none)")
 	}
@@ -293,6 +315,10 @@ func (img *Image) validate(r *reporter, h Hardening) {
 			r.keyErrorf(join("image.annotations", k), "%q is not an annotation key in reverse-domain notation (e.g. org.opencontainers.image.source)", k)
 		}
 	}
+}
+
+// validatePorts checks image.ports: "port/protocol", each once.
+func (img *Image) validatePorts(r *reporter) {
 	seen := map[string]bool{}
 	for i, port := range img.Ports {
 		p := index("image.ports", i)
@@ -309,6 +335,10 @@ func (img *Image) validate(r *reporter, h Hardening) {
 		}
 		seen[port] = true
 	}
+}
+
+// validateFiles checks image.files and image.writable.
+func (img *Image) validateFiles(r *reporter) {
 	seenFiles := map[string]bool{}
 	for i, f := range img.Files {
 		p := index("image.files", i)
