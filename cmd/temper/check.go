@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/temper-dev/temper/internal/config"
-	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/update"
 )
 
@@ -28,20 +26,7 @@ func (g *globalFlags) updateOptions(stderr io.Writer) (update.Options, error) {
 	if err != nil {
 		return update.Options{}, err
 	}
-	conf, err := config.Find(g.config)
-	if err != nil {
-		return update.Options{}, err
-	}
-	dir := g.cacheDir
-	if dir == "" {
-		dir = conf.Cache
-	}
-	if dir == "" {
-		if dir, err = cache.DefaultDir(); err != nil {
-			return update.Options{}, fmt.Errorf("no cache directory: %w; pass --cache DIR", err)
-		}
-	}
-	c, err := cache.Open(dir)
+	c, err := g.cache()
 	if err != nil {
 		return update.Options{}, err
 	}
