@@ -44,19 +44,19 @@ Exit status: 0 success (whatever was written); 10 some images were skipped
 			for _, a := range applied {
 				img := a.Image
 				switch a.Action {
-				case "written", "would write", "unchanged":
+				case update.ActionWritten, update.ActionWouldWrite, update.ActionUnchanged:
 					written++
 					fmt.Fprintf(w, "==> %s [%s]\n", img.Lock, a.Action)
 					update.WriteChangelog(w, img)
 					fmt.Fprintln(w)
-				case "skipped":
+				case update.ActionSkipped:
 					skipped++
 					fmt.Fprintf(w, "==> %s [skipped: %s]\n", img.Lock, a.Reason)
 					for _, r := range img.Reasons {
 						fmt.Fprintf(w, "    %s\n", r)
 					}
 					fmt.Fprintln(w)
-				case "error":
+				case update.ActionError:
 					fmt.Fprintf(cmd.ErrOrStderr(), "error: %s: %s\n", img.Lock, a.Reason)
 				default:
 					if img.Verdict == update.Failed {

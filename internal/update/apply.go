@@ -20,10 +20,20 @@ type ApplyOptions struct {
 // Applied is what Apply did (or would do) with one image.
 type Applied struct {
 	Image *Image `json:"-"`
-	// Action is "written", "would write" (dry run), "skipped" or "none".
+	// Action is one of the Action constants.
 	Action string `json:"action"`
 	Reason string `json:"reason,omitempty"`
 }
+
+// What Apply did with an image's lock.
+const (
+	ActionWritten    = "written"     // the new lock was written
+	ActionUnchanged  = "unchanged"   // the new lock has the bytes of the old one
+	ActionWouldWrite = "would write" // dry run
+	ActionSkipped    = "skipped"     // updates with ABI risk, not allowed
+	ActionError      = "error"       // the lock could not be written (Reason)
+	ActionNone       = "none"        // nothing to apply (Reason says why)
+)
 
 // Apply writes the new lock of every image that has updates, atomically
 // and only when its bytes change, and touches nothing else. Images whose
@@ -33,28 +43,28 @@ func Apply(r *Report, opt ApplyOptions) ([]Applied, error) {
 	var out []Applied
 	var errs []string
 	for _, img := range r.Images {
-		a := Applied{Image: img, Action: "none"}
+		a := Applied{Image: img, Action: ActionNone}
 		switch {
 		case img.Verdict == Failed || img.Verdict == NotLocked:
 			a.Reason = string(img.Verdict)
 		case img.newLock == nil || len(img.Changes) == 0:
 			a.Reason = "no updates"
 		case img.Counts.ABIRisk > 0 && !opt.AllowABIChange:
-			a.Action, a.Reason = "skipped", "abi-risk (use --allow-abi-change to apply)"
+			a.Action, a.Reason = ActionSkipped, "abi-risk (use --allow-abi-change to apply)"
 		case opt.DryRun:
-			a.Action = "would write"
+			a.Action = ActionWouldWrite
 		default:
 			data, err := img.newLock.Marshal()
 			if err == nil {
 				var changed bool
 				changed, err = spec.WriteFileAtomic(img.Lock, data, 0o644)
-				a.Action = "written"
+				a.Action = ActionWritten
 				if !changed {
-					a.Action = "unchanged"
+					a.Action = ActionUnchanged
 				}
 			}
 			if err != nil {
-				a.Action, a.Reason = "error", err.Error()
+				a.Action, a.Reason = ActionError, err.Error()
 				errs = append(errs, err.Error())
 			}
 		}
