@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/temper-dev/temper/internal/hardening"
 	"github.com/temper-dev/temper/internal/rootfs"
 	"github.com/temper-dev/temper/internal/spec"
 )
@@ -132,8 +133,6 @@ type builder struct {
 	// hardlinks maps each hardlink's path to its target entry as unpacked,
 	// so that a link whose target hardening removed becomes a file.
 	hardlinks map[string]*rootfs.Entry
-	// users and groups are /etc/passwd and /etc/group as written.
-	users, groups *idTable
 	// pruned reports whether the removal rules remove a path; alternative
 	// links there are not made.
 	pruned func(p string) bool
@@ -142,17 +141,5 @@ type builder struct {
 func (b *builder) has(name string) bool { return b.byName[name] != nil }
 
 func (b *builder) relaxed() {
-	d := b.in.Def
-	if d.Shell {
-		b.report.Relaxed = append(b.report.Relaxed, "shell")
-	}
-	if d.Hardening.AllowPackageManager {
-		b.report.Relaxed = append(b.report.Relaxed, "package-manager")
-	}
-	if d.Hardening.AllowSetuid {
-		b.report.Relaxed = append(b.report.Relaxed, "setuid")
-	}
-	if d.Hardening.AllowRoot {
-		b.report.Relaxed = append(b.report.Relaxed, "root")
-	}
+	b.report.Relaxed = append(b.report.Relaxed, hardening.Relaxed(b.in.Def)...)
 }

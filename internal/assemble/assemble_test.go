@@ -499,11 +499,3 @@ func TestDefinitionFiles(t *testing.T) {
 		t.Errorf("setuid kept on a definition file: %v", e.Mode)
 	}
 }
-
-func TestNoLoginShells(t *testing.T) {
-	in := "root:x:0:0:root:/root:/bin/bash\nsync:x:4:65534:sync:/bin:/bin/sync\nbad\n"
-	want := "root:x:0:0:root:/root:/usr/sbin/nologin\nsync:x:4:65534:sync:/bin:/bin/sync\nbad\n"
-	if got := string(noLoginShells([]byte(in))); got != want {
-		t.Errorf("got %q", got)
-	}
-}

@@ -5,9 +5,13 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/temper-dev/temper/internal/hardening"
 	"github.com/temper-dev/temper/internal/rootfs"
 )
 
+// permissions takes the setuid and setgid bits off files (unless
+// hardening.allow_setuid) and world-write off everything but /tmp, as
+// internal/hardening declares.
 func (b *builder) permissions() error {
 	var setuid []string
 	for _, p := range b.fs.Paths() {
@@ -15,11 +19,11 @@ func (b *builder) permissions() error {
 		if e.Kind == rootfs.Symlink {
 			continue
 		}
-		if !b.in.Def.Hardening.AllowSetuid && e.Kind != rootfs.Dir && e.Mode&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
+		if !hardening.RelaxSetuid.In(b.in.Def) && hardening.Setuid(e) {
 			e.Mode &^= fs.ModeSetuid | fs.ModeSetgid
 			setuid = append(setuid, p)
 		}
-		if e.Mode&0o002 != 0 && p != "tmp" {
+		if hardening.WorldWritable(e) {
 			e.Mode &^= 0o002
 			if e.Kind == rootfs.Dir {
 				e.Mode &^= fs.ModeSticky
@@ -33,13 +37,15 @@ func (b *builder) permissions() error {
 	return nil
 }
 
+// writable refuses a root run user (unless hardening.allow_root) and
+// creates the image.writable directories owned by the run user.
 func (b *builder) writable() error {
 	uid, gid, err := b.runUser()
 	if err != nil {
 		return err
 	}
-	if uid == 0 && !b.in.Def.Hardening.AllowRoot {
-		return fmt.Errorf("build: image.user %q runs as root; set hardening.allow_root: true to allow it", b.in.Def.Image.User)
+	if hardening.Root(uid) && !hardening.RelaxRoot.In(b.in.Def) {
+		return fmt.Errorf("build: image.user %q runs as root; set %s: true to allow it", b.in.Def.Image.User, hardening.RelaxRoot.Setting)
 	}
 	for _, w := range b.in.Def.Image.Writable {
 		p, err := rootfs.Clean(w)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/temper-dev/temper/internal/hardening"
 	"github.com/temper-dev/temper/internal/rootfs"
 )
 
@@ -100,15 +101,6 @@ var docPaths = []string{
 	"usr/share/lintian", "usr/share/linda",
 }
 
-// Package manager paths removed unless hardening.allow_package_manager.
-var packageManagerPaths = []string{
-	"usr/bin/dpkg*", "usr/bin/apt*", "usr/sbin/dpkg*", "usr/lib/apt", "usr/lib/dpkg",
-	"etc/apt", "var/lib/apt", "var/cache/apt", "var/log/apt",
-}
-
-// Shells removed unless the definition sets shell: true.
-var shellPaths = []string{"usr/bin/sh", "usr/bin/bash", "usr/bin/dash", "usr/bin/rbash"}
-
 type rule struct {
 	label    string
 	pat      pattern
@@ -117,109 +109,146 @@ type rule struct {
 	count    int
 }
 
+// pruner decides what one build removes: documentation, the package
+// manager and shells (the hardening defaults, internal/hardening) and
+// definition.remove, less definition.keep.
+type pruner struct {
+	b      *builder
+	keep   []pattern
+	rules  []*rule
+	shells map[string]bool // the shells' files, when shells go
+}
+
 // prune removes what the hardening defaults and definition.remove name.
 func (b *builder) prune() error {
-	d := b.in.Def
-	keep, err := compile(d.Keep, "keep")
+	pr, err := b.newPruner()
 	if err != nil {
 		return err
 	}
-	keep = append(keep, pattern{glob: "usr/share/doc/*/copyright", depth: 4})
-	var rules []*rule
-	add := func(list []string, keepable bool, what string) error {
-		pats, err := compile(list, what)
-		if err != nil {
-			return err
-		}
-		for i, p := range pats {
-			rules = append(rules, &rule{label: strings.TrimPrefix(list[i], "/"), pat: p, keepable: keepable})
-		}
-		return nil
-	}
-	if err := add(docPaths, true, "docs"); err != nil {
-		return err
-	}
-	if !d.Hardening.AllowPackageManager {
-		if err := add(packageManagerPaths, false, "package manager"); err != nil {
-			return err
-		}
-	}
-	if err := add(d.Remove, true, "remove"); err != nil {
-		return err
-	}
-	shells := map[string]bool{}
-	if !d.Shell {
-		for _, s := range shellPaths {
-			shells[s] = true
-		}
-		rules = append(rules, &rule{label: "shell", shell: true})
-	}
+	b.pruned = func(p string) bool { return pr.match(p, &rootfs.Entry{Path: p, Kind: rootfs.Symlink}) != nil }
+	pr.report(pr.remove())
+	return nil
+}
 
-	kept := func(p string, e *rootfs.Entry) bool {
-		for _, k := range keep {
-			if k.keeps(p) {
-				return true
-			}
-		}
-		// usr/share/doc/<pkg> links lead to the copyright of the package
-		// they point to.
-		return e.Kind == rootfs.Symlink && strings.HasPrefix(p, "usr/share/doc/") && strings.Count(p, "/") == 3
+// newPruner compiles the definition's keep and the removal rules, in the
+// order the report lists them.
+func (b *builder) newPruner() (*pruner, error) {
+	d := b.in.Def
+	keep, err := compile(d.Keep, "keep")
+	if err != nil {
+		return nil, err
 	}
-	isShell := func(p string, e *rootfs.Entry) bool {
-		if shells[p] {
+	pr := &pruner{b: b, keep: append(keep, pattern{glob: "usr/share/doc/*/copyright", depth: 4}), shells: map[string]bool{}}
+	if err := pr.add(docPaths, true, "docs"); err != nil {
+		return nil, err
+	}
+	if !hardening.RelaxPackageManager.In(d) {
+		if err := pr.add(hardening.PackageManagerPaths, false, "package manager"); err != nil {
+			return nil, err
+		}
+	}
+	if err := pr.add(d.Remove, true, "remove"); err != nil {
+		return nil, err
+	}
+	if !hardening.RelaxShell.In(d) {
+		for _, s := range hardening.ShellFiles() {
+			pr.shells[s] = true
+		}
+		pr.rules = append(pr.rules, &rule{label: "shell", shell: true})
+	}
+	return pr, nil
+}
+
+func (pr *pruner) add(list []string, keepable bool, what string) error {
+	pats, err := compile(list, what)
+	if err != nil {
+		return err
+	}
+	for i, p := range pats {
+		pr.rules = append(pr.rules, &rule{label: strings.TrimPrefix(list[i], "/"), pat: p, keepable: keepable})
+	}
+	return nil
+}
+
+// kept reports whether definition.keep or the copyright exception keeps p.
+func (pr *pruner) kept(p string, e *rootfs.Entry) bool {
+	for _, k := range pr.keep {
+		if k.keeps(p) {
 			return true
 		}
-		switch e.Kind {
-		case rootfs.Symlink:
-			r, err := b.fs.Resolve(p, true)
-			return err == nil && shells[r]
-		case rootfs.Hardlink:
-			return shells[e.Target]
-		}
-		return false
 	}
-	match := func(p string, e *rootfs.Entry) *rule {
-		for _, r := range rules {
-			if r.shell {
-				if isShell(p, e) {
-					return r
-				}
-				continue
-			}
-			if r.pat.matchTree(p) && !(r.keepable && kept(p, e)) {
+	// usr/share/doc/<pkg> links lead to the copyright of the package
+	// they point to.
+	return e.Kind == rootfs.Symlink && strings.HasPrefix(p, "usr/share/doc/") && strings.Count(p, "/") == 3
+}
+
+// isShell reports whether p is a shell or a link to one (in the tree as
+// it is now: alternatives ask after the removal).
+func (pr *pruner) isShell(p string, e *rootfs.Entry) bool {
+	if pr.shells[p] {
+		return true
+	}
+	switch e.Kind {
+	case rootfs.Symlink:
+		r, err := pr.b.fs.Resolve(p, true)
+		return err == nil && pr.shells[r]
+	case rootfs.Hardlink:
+		return pr.shells[e.Target]
+	}
+	return false
+}
+
+// match returns the first rule that removes p, or nil.
+func (pr *pruner) match(p string, e *rootfs.Entry) *rule {
+	for _, r := range pr.rules {
+		if r.shell {
+			if pr.isShell(p, e) {
 				return r
 			}
+			continue
 		}
-		return nil
+		if r.pat.matchTree(p) && !(r.keepable && pr.kept(p, e)) {
+			return r
+		}
 	}
+	return nil
+}
 
-	b.pruned = func(p string) bool { return match(p, &rootfs.Entry{Path: p, Kind: rootfs.Symlink}) != nil }
-
-	// Decide on files first; a directory goes only when nothing below it stays.
+// remove removes what the rules match and returns the removed files with
+// the rule that removed each. Files are decided first; a directory goes
+// only when nothing below it stays.
+func (pr *pruner) remove() map[string]*rule {
+	fsys := pr.b.fs
 	gone := map[string]*rule{}
 	needed := map[string]bool{}
-	for _, p := range b.fs.Paths() {
-		e, _ := b.fs.Get(p)
+	for _, p := range fsys.Paths() {
+		e, _ := fsys.Get(p)
 		if e.Kind == rootfs.Dir {
-			if match(p, e) == nil {
+			if pr.match(p, e) == nil {
 				markParents(needed, p)
 			}
 			continue
 		}
-		if r := match(p, e); r != nil {
+		if r := pr.match(p, e); r != nil {
 			gone[p] = r
 			r.count++
 			continue
 		}
 		markParents(needed, p)
 	}
-	b.fs.RemoveFunc(func(e *rootfs.Entry) bool {
+	fsys.RemoveFunc(func(e *rootfs.Entry) bool {
 		if e.Kind != rootfs.Dir {
 			return gone[e.Path] != nil
 		}
-		return !needed[e.Path] && match(e.Path, e) != nil
+		return !needed[e.Path] && pr.match(e.Path, e) != nil
 	})
-	for _, r := range rules {
+	return gone
+}
+
+// report lists the removals: a count per rule, each shell by its path.
+func (pr *pruner) report(gone map[string]*rule) {
+	b := pr.b
+	for _, r := range pr.rules {
 		if r.count == 0 {
 			continue
 		}
@@ -238,7 +267,6 @@ func (b *builder) prune() error {
 		}
 		b.report.Removed = append(b.report.Removed, fmt.Sprintf("%s (%d %s)", r.label, r.count, plural(r.count, "file")))
 	}
-	return nil
 }
 
 // markParents marks p and every ancestor of p as needed.

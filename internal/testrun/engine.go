@@ -1,55 +1,72 @@
 package testrun
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/temper-dev/temper/internal/oci"
 )
 
-// Engine is a container engine command line: podman or docker.
-type Engine struct {
-	Name string // "podman" or "docker"
-	Bin  string // the executable
-	// Env is added to the engine's environment (e.g. CONTAINERS_CONF).
-	Env []string
+// Engine runs the images under test: what command and service tests ask
+// of a container engine, and nothing else. CLI drives podman or docker;
+// internal/testrun/fakeengine answers from Go values, for hermetic tests.
+//
+// An Engine does not judge: it reports what ran (Result.Argv) and what
+// came back, and the tests decide what passes.
+type Engine interface {
+	// Name is the engine's name in reports (e.g. "podman").
+	Name() string
+
+	// Load makes the engine hold img (tagged tag if it must be loaded) and
+	// returns the reference to run it by; loaded says Load put it there,
+	// and Unload may drop it again.
+	Load(ctx context.Context, img v1.Image, tag string) (ref string, loaded bool, err error)
+	// Unload drops an image Load loaded.
+	Unload(ctx context.Context, ref string)
+	// Save reads an image the engine already holds; cleanup releases what
+	// reading it needed.
+	Save(ref string) (img v1.Image, cleanup func(), err error)
+
+	// Run runs c to completion within timeout, without network (command
+	// tests).
+	Run(ctx context.Context, timeout time.Duration, c Container) Result
+	// Start starts c in the background with c.Port published on
+	// 127.0.0.1 (service tests) and returns its id.
+	Start(ctx context.Context, c Container) (id string, r Result)
+	// Port returns the host:port at which the container's port is
+	// published ("" when none is).
+	Port(ctx context.Context, id string, port int) (hostPort string, r Result)
+	// Exec runs args in the running container.
+	Exec(ctx context.Context, id string, args []string) Result
+	// Exited reports whether the container stopped, with its exit status.
+	Exited(ctx context.Context, id string) (status string, exited bool)
+	// Logs returns the container's output so far.
+	Logs(ctx context.Context, id string) string
+	// Remove stops and removes the container.
+	Remove(ctx context.Context, id string)
 }
 
-// Engines temper knows how to drive, in the order FindEngine tries them.
-var Engines = []string{"podman", "docker"}
-
-// FindEngine returns the engine named (podman or docker), or the first of
-// Engines installed when name is "".
-func FindEngine(name string) (*Engine, error) {
-	names := Engines
-	if name != "" {
-		known := false
-		for _, n := range Engines {
-			known = known || n == name
-		}
-		if !known {
-			return nil, fmt.Errorf("unknown container engine %q (known: %s)", name, strings.Join(Engines, ", "))
-		}
-		names = []string{name}
-	}
-	for _, n := range names {
-		if bin, err := exec.LookPath(n); err == nil {
-			return &Engine{Name: n, Bin: bin}, nil
-		}
-	}
-	return nil, fmt.Errorf("no container engine found (looked for %s on $PATH)", strings.Join(names, ", "))
+// Container is how a test runs the image: read-only, as User.
+type Container struct {
+	Image string // the engine's reference
+	User  string // uid:gid
+	// Args follow the image: the entrypoint's arguments (command tests).
+	Args []string
+	// Port is published on 127.0.0.1 (service tests).
+	Port int
+	// Writable are directories mounted as tmpfs owned by User (service
+	// tests).
+	Writable []string
 }
 
-func (e *Engine) env() []string { return append(os.Environ(), e.Env...) }
+// Result is one engine invocation.
+type Result struct {
+	Argv           []string // what ran, for reports
+	Exit           int
+	Stdout, Stderr string
+	Err            error // could not run, or timed out
+}
 
 // CommandLine is how a command is shown in reports.
 func CommandLine(args []string) string {
@@ -62,80 +79,4 @@ func CommandLine(args []string) string {
 		}
 	}
 	return strings.Join(q, " ")
-}
-
-// execResult is one engine invocation.
-type execResult struct {
-	argv           []string
-	exit           int
-	stdout, stderr string
-	err            error // could not run, or timed out
-}
-
-func (e *Engine) run(ctx context.Context, timeout time.Duration, args ...string) execResult {
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
-	cmd := exec.CommandContext(ctx, e.Bin, args...)
-	cmd.Env = e.env()
-	cmd.WaitDelay = 5 * time.Second
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := execResult{argv: append([]string{e.Name}, args...), stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		r.err, r.exit = fmt.Errorf("timed out after %s", timeout), -1
-	case errors.As(err, &ee):
-		r.exit = ee.ExitCode()
-	default:
-		r.err, r.exit = err, -1
-	}
-	return r
-}
-
-// loaded is an image the engine holds for the tests.
-type loaded struct {
-	ref     string // what to pass to run: the image ID, or the user's ref
-	tag     string // the tag temper loaded it under ("" when not loaded by temper)
-	created bool   // temper loaded it (and may remove it)
-}
-
-// load makes the engine hold img. It is addressed by its image ID (the
-// config digest), so it is loaded only when the engine does not have it.
-func (e *Engine) load(ctx context.Context, img v1.Image, tag string) (*loaded, error) {
-	id, err := img.ConfigName()
-	if err != nil {
-		return nil, err
-	}
-	ref := id.Hex
-	if r := e.run(ctx, time.Minute, "image", "inspect", "--format", "{{.Id}}", ref); r.err == nil && r.exit == 0 {
-		return &loaded{ref: ref}, nil
-	}
-	dir, err := os.MkdirTemp("", "temper-test-load-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	file := filepath.Join(dir, "image.tar")
-	if err := oci.WriteTarball(file, img, tag); err != nil {
-		return nil, err
-	}
-	r := e.run(ctx, 5*time.Minute, "load", "-q", "-i", file)
-	if r.err != nil || r.exit != 0 {
-		return nil, fmt.Errorf("%s: exit %d %v: %s", CommandLine(r.argv), r.exit, r.err, strings.TrimSpace(r.stderr+r.stdout))
-	}
-	return &loaded{ref: ref, tag: tag, created: true}, nil
-}
-
-// remove drops an image temper loaded.
-func (e *Engine) remove(ctx context.Context, l *loaded) {
-	if l == nil || !l.created {
-		return
-	}
-	e.run(ctx, time.Minute, "rmi", "-f", l.ref)
 }

@@ -6,15 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"os/exec"
 	"path"
-	"path/filepath"
 	"runtime"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/rootfs"
@@ -22,8 +18,11 @@ import (
 
 // HostArch is the Debian architecture of this machine: the one whose
 // images the container engine runs without emulation.
-func HostArch() string {
-	switch runtime.GOARCH {
+func HostArch() string { return debianArch(runtime.GOARCH) }
+
+// debianArch names a Go architecture (an image config's) as Debian does.
+func debianArch(goarch string) string {
+	switch goarch {
 	case "arm":
 		return "armhf"
 	case "386":
@@ -33,7 +32,7 @@ func HostArch() string {
 	case "mips64le":
 		return "mips64el"
 	}
-	return runtime.GOARCH
+	return goarch
 }
 
 // FromLayout reads the image of one architecture stored under ref
@@ -50,31 +49,9 @@ func FromLayout(dir, ref, arch string) (v1.Image, error) {
 	return img, nil
 }
 
-// FromEngine reads an image the container engine already holds (e.g.
-// localhost/python:3.11) by saving it to a temporary docker-archive.
-func FromEngine(e *Engine, ref string) (v1.Image, func(), error) {
-	dir, err := os.MkdirTemp("", "temper-test-save-")
-	if err != nil {
-		return nil, nil, err
-	}
-	cleanup := func() { os.RemoveAll(dir) }
-	file := filepath.Join(dir, "image.tar")
-	cmd := exec.Command(e.Bin, "image", "save", "-o", file, ref)
-	cmd.Env = e.env()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("%s image save %s: %v: %s", e.Name, ref, err, strings.TrimSpace(string(out)))
-	}
-	img, err := tarball.ImageFromPath(file, nil)
-	if err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("reading %s saved by %s: %w", ref, e.Name, err)
-	}
-	return img, cleanup, nil
-}
-
 // tree is an image's merged filesystem (metadata only: file contents are
-// not kept) and its configuration.
+// not kept, but for /etc/passwd and /etc/group, which say who users are)
+// and its configuration.
 type tree struct {
 	fs     *rootfs.FS
 	config v1.Config
@@ -153,6 +130,11 @@ func (t *tree) apply(tr *tar.Reader) error {
 			e.Kind, e.Target = rootfs.Hardlink, target
 		default:
 			e.Kind = rootfs.File
+			if keepData[p] {
+				if e.Data, err = io.ReadAll(tr); err != nil {
+					return err
+				}
+			}
 		}
 		if p == "" {
 			if e.Kind == rootfs.Dir {
@@ -167,6 +149,17 @@ func (t *tree) apply(tr *tar.Reader) error {
 			return err
 		}
 	}
+}
+
+// keepData are the files whose contents the tree keeps.
+var keepData = map[string]bool{"etc/passwd": true, "etc/group": true}
+
+// data is the content of a file the tree keeps (nil for any other).
+func (t *tree) data(p string) []byte {
+	if e, ok := t.stat(p); ok && e.Kind == rootfs.File {
+		return e.Data
+	}
+	return nil
 }
 
 // stat resolves p inside the image like stat(2) (following symlinks) and

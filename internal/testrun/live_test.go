@@ -86,7 +86,7 @@ func TestLiveCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &pool.Fetcher{Mirrors: livetest.Mirrors(t), Cache: c, HTTP: fetch.New("temper-test")}
-	eng := &testrun.Engine{Name: "podman", Bin: "podman", Env: []string{"CONTAINERS_CONF=" + conf}}
+	eng := &testrun.CLI{Program: "podman", Bin: "podman", Env: []string{"CONTAINERS_CONF=" + conf}}
 
 	reports := make([]*testrun.Report, len(defs))
 	var mu sync.Mutex
