@@ -1,0 +1,146 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// LoadLock reads and parses the lock at path.
+func LoadLock(path string) (*Lock, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read lock: %w", err)
+	}
+	return ParseLock(path, data)
+}
+
+// ParseLock parses and validates a lock strictly: unknown keys, wrong types
+// and inconsistencies are errors reported as file:line:column. It accepts
+// any YAML layout, not only the canonical one Marshal writes.
+func ParseLock(name string, data []byte) (*Lock, error) {
+	root, err := parseDocument(name, data, "lock")
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder(name, lockLevels)
+	l := d.lock(root)
+	r := &reporter{pos: d.pos}
+	l.validate(r)
+	if err := append(d.errs, r.errs...).err(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (d *decoder) lock(root *yaml.Node) *Lock {
+	l := &Lock{Architectures: map[string]*LockArch{}}
+	m, _ := d.mapping(root, "", "")
+	if n, ok := m["definition"]; ok {
+		if dm, ok := d.mapping(n, "definition", "definition"); ok {
+			if v, ok := dm["file"]; ok {
+				l.Definition.File, _ = d.str(v, "definition.file")
+			}
+			if v, ok := dm["sha256"]; ok {
+				l.Definition.SHA256, _ = d.str(v, "definition.sha256")
+			}
+		}
+	}
+	if n, ok := m["release"]; ok {
+		l.Release, _ = d.str(n, "release")
+	}
+	if n, ok := m["suites"]; ok {
+		items, _ := d.seq(n, "suites")
+		for i, it := range items {
+			p := index("suites", i)
+			var s LockSuite
+			sm, _ := d.mapping(it, p, "suites[]")
+			for key, v := range sm {
+				switch key {
+				case "name":
+					s.Name, _ = d.str(v, join(p, key))
+				case "inrelease_sha256":
+					s.InReleaseSHA256, _ = d.str(v, join(p, key))
+				case "date":
+					s.Date = d.date(v, join(p, key))
+				}
+			}
+			l.Suites = append(l.Suites, s)
+		}
+	}
+	if n, ok := m["architectures"]; ok {
+		n = deref(n)
+		d.pos.vals["architectures"] = pos{n.Line, n.Column}
+		if n.Kind != yaml.MappingNode {
+			d.at(n, "architectures", "architectures: expected a mapping of architecture names, found %s", describe(n))
+			return l
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := deref(n.Content[i])
+			ap := join("architectures", k.Value)
+			if _, dup := l.Architectures[k.Value]; dup {
+				d.note(k, ap, "duplicate key %q in architectures (first at line %d)", k.Value, d.pos.keys[ap].line)
+				continue
+			}
+			d.pos.keys[ap] = pos{k.Line, k.Column}
+			a := &LockArch{Packages: []LockedPackage{}}
+			l.Architectures[k.Value] = a
+			am, _ := d.mapping(n.Content[i+1], ap, "architectures.*")
+			if pn, ok := am["packages"]; ok {
+				items, _ := d.seq(pn, join(ap, "packages"))
+				for j, it := range items {
+					a.Packages = append(a.Packages, d.lockedPackage(it, index(join(ap, "packages"), j)))
+				}
+			}
+		}
+	}
+	return l
+}
+
+func (d *decoder) lockedPackage(n *yaml.Node, p string) LockedPackage {
+	var lp LockedPackage
+	m, _ := d.mapping(n, p, "architectures.*.packages[]")
+	for key, v := range m {
+		f := join(p, key)
+		switch key {
+		case "name":
+			lp.Name, _ = d.str(v, f)
+		case "version":
+			lp.Version, _ = d.str(v, f)
+		case "architecture":
+			lp.Architecture, _ = d.str(v, f)
+		case "source":
+			lp.Source, _ = d.str(v, f)
+		case "source_version":
+			lp.SourceVersion, _ = d.str(v, f)
+		case "suite":
+			lp.Suite, _ = d.str(v, f)
+		case "filename":
+			lp.Filename, _ = d.str(v, f)
+		case "sha256":
+			lp.SHA256, _ = d.str(v, f)
+		case "size":
+			lp.Size, _ = d.integer(v, f)
+		case "installed_size":
+			lp.InstalledSize, _ = d.integer(v, f)
+		case "required_by":
+			lp.RequiredBy = d.strList(v, f)
+		}
+	}
+	return lp
+}
+
+// date decodes an RFC 3339 timestamp, plain or quoted.
+func (d *decoder) date(n *yaml.Node, p string) time.Time {
+	n = deref(n)
+	d.pos.vals[p] = pos{n.Line, n.Column}
+	if n.Kind == yaml.ScalarNode && (n.Tag == "!!timestamp" || n.Tag == "!!str") {
+		if t, err := time.Parse(time.RFC3339Nano, n.Value); err == nil {
+			return t.UTC()
+		}
+	}
+	d.at(n, p, "%s: expected an RFC 3339 time such as 2026-07-11T10:16:37Z, found %s", p, describe(n))
+	return time.Time{}
+}
