@@ -57,6 +57,6 @@ func newRootCommand(g *globalFlags) *cobra.Command {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	g.register(root)
-	root.AddCommand(newVersionCommand(), newKeygenCommand(), newVerifyCommand(), newArchiveCommand(g), newLockCommand(g), newBuildCommand(g), newCheckCommand(g), newUpdateCommand(g), newTestCommand(), newCatalogCommand(g))
+	root.AddCommand(newVersionCommand(), newKeygenCommand(), newVerifyCommand(), newArchiveCommand(g), newLockCommand(g), newBuildCommand(g), newCheckCommand(g), newUpdateCommand(g), newTestCommand(), newCatalogCommand(g), newScanCommand(g), newVulnCommand(g))
 	return root
 }

@@ -67,7 +67,7 @@ func TestUpdateConditionalAndValidated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if db.Data.Tracker.AgeSeconds != 7200 || db.Index.Len() != 19 || db.KEV != nil {
+	if db.Data.Tracker.AgeSeconds != 7200 || db.Index.Len() != 20 || db.KEV != nil {
 		t.Errorf("warm load: age %d, %d records, kev %v", db.Data.Tracker.AgeSeconds, db.Index.Len(), db.KEV)
 	}
 }
