@@ -2,6 +2,7 @@ package lock_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/temper-dev/temper/internal/debian/release/releasetest"
 	"github.com/temper-dev/temper/internal/debian/testarchive"
 	"github.com/temper-dev/temper/internal/lock"
+	"github.com/temper-dev/temper/internal/resolve"
 	"github.com/temper-dev/temper/internal/spec"
 )
 
@@ -209,5 +211,40 @@ func TestLockErrorsKeepPreviousLock(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Resolve asks its Releases for the definition's release once per
+// architecture, and an archive that fails stops it with that error.
+func TestResolveAsksReleases(t *testing.T) {
+	f := newFixture(t)
+	def, err := spec.ParseDefinition("python-3.11.yaml", []byte(pythonDef))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := f.client()
+	var asked []string
+	rels := resolve.ReleasesFunc(func(ctx context.Context, release string, comps []string, arch string) (*resolve.Universe, error) {
+		asked = append(asked, release+"/"+strings.Join(comps, ",")+"/"+arch)
+		rel, err := client.LoadReleaseComponents(ctx, release, arch, comps)
+		if err != nil {
+			return nil, err
+		}
+		return resolve.NewUniverse(rel), nil
+	})
+	l, err := lock.Resolve(context.Background(), def, rels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(asked, " "); got != "bookworm/main/amd64 bookworm/main/arm64" {
+		t.Errorf("asked for %s", got)
+	}
+	if n := len(l.Architectures["arm64"].Packages); n != 3 {
+		t.Errorf("arm64 closure has %d packages, want 3", n)
+	}
+	boom := errors.New("InRelease: bad signature")
+	failing := resolve.ReleasesFunc(func(context.Context, string, []string, string) (*resolve.Universe, error) { return nil, boom })
+	if _, err := lock.Resolve(context.Background(), def, failing); !errors.Is(err, boom) {
+		t.Errorf("err = %v, want the archive's %v", err, boom)
 	}
 }
