@@ -3,18 +3,16 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/temper-dev/temper/internal/build"
-	"github.com/temper-dev/temper/internal/lock"
+	"github.com/temper-dev/temper/internal/spec"
 )
 
 func newBuildCommand(g *globalFlags) *cobra.Command {
 	var opt build.Options
-	var parallel int
 	var signKey string
 	cmd := &cobra.Command{
 		Use:   "build DEFINITION.yaml|DIR...",
@@ -41,68 +39,16 @@ definition) is already in the output are skipped.`,
 				}
 				opt.Signer = s
 			}
-			_, mirrors, err := g.archiveClient()
+			files, err := buildSetup(g, cmd, &opt, args)
 			if err != nil {
 				return err
-			}
-			c, err := g.cache()
-			if err != nil {
-				return err
-			}
-			if opt.Output == "" {
-				if opt.Output, err = build.DefaultStore(); err != nil {
-					return fmt.Errorf("no image store: %w; pass --output DIR", err)
-				}
-			}
-			files, err := lock.FindDefinitions(args)
-			if err != nil {
-				return err
-			}
-			if len(files) > 1 && (opt.Tarball != "" || opt.Push != "") {
-				return usageError{fmt.Errorf("--tarball and --push take one definition, not %d", len(files))}
-			}
-			if parallel <= 0 {
-				parallel = runtime.GOMAXPROCS(0)
-			}
-			parallel = min(parallel, len(files))
-			// One updating progress line only makes sense for one build.
-			tty := term.IsTerminal(int(os.Stderr.Fd())) && parallel == 1
-			opt.Fetcher = g.debFetcher(mirrors.Mirrors, c)
-			opt.Fetcher.Progress, opt.Fetcher.Terminal = cmd.ErrOrStderr(), tty
-			opt.Log = cmd.ErrOrStderr()
-			// Builds run side by side (each is mostly one core of gzip and
-			// zstd); results print in the order of the definitions.
-			type outcome struct {
-				res  *build.Result
-				err  error
-				done chan struct{}
-			}
-			outs := make([]outcome, len(files))
-			sem := make(chan struct{}, parallel)
-			for i, f := range files {
-				outs[i].done = make(chan struct{})
-				go func() {
-					defer close(outs[i].done)
-					sem <- struct{}{}
-					defer func() { <-sem }()
-					outs[i].res, outs[i].err = build.Build(cmd.Context(), f, opt)
-				}()
 			}
 			failed := 0
-			for i, f := range files {
-				<-outs[i].done
-				res, err := outs[i].res, outs[i].err
-				if err != nil {
+			build.All(cmd.Context(), files, opt, func(o build.Outcome) {
+				if !printOutcome(cmd, o, opt.Output) {
 					failed++
-					fmt.Fprintf(cmd.ErrOrStderr(), "error: %v\n", err)
-					continue
 				}
-				if res.Skipped {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s up to date in %s (%s), skipped\n", f, res.Ref, opt.Output, res.IndexDigest)
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: built %s %s in %.2fs (%d .debs fetched, %d cached)\n", f, res.Ref, res.IndexDigest, res.Elapsed.Seconds(), res.Fetch.Downloaded, res.Fetch.Cached)
-			}
+			})
 			if failed > 0 {
 				return fmt.Errorf("%d of %d builds failed", failed, len(files))
 			}
@@ -114,8 +60,54 @@ definition) is already in the output are skipped.`,
 	cmd.Flags().StringVar(&opt.TarballArch, "tarball-arch", "", "architecture of the tarball (default: the definition's first)")
 	cmd.Flags().StringVar(&opt.Push, "push", "", "also push the image index to this registry reference (docker credentials)")
 	cmd.Flags().BoolVar(&opt.Force, "force", false, "rebuild even when the output already holds this build")
-	cmd.Flags().IntVar(&parallel, "parallel", 0, "definitions built at once (default: number of CPUs)")
+	cmd.Flags().IntVar(&opt.Parallel, "parallel", 0, "definitions built at once (default: number of CPUs)")
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the index and each platform manifest with this cosign-format key and attach SBOMs and provenance as signed attestations (password: $TEMPER_PASSWORD or a prompt)")
 	cmd.Flags().StringVar(&opt.SBOMDir, "sbom-dir", "", "also write each architecture's SPDX and CycloneDX SBOMs into this directory")
 	return cmd
+}
+
+// buildSetup fills in the options the flags do not carry (the store, the
+// fetcher, progress output) and finds the definitions to build.
+func buildSetup(g *globalFlags, cmd *cobra.Command, opt *build.Options, args []string) ([]string, error) {
+	_, mirrors, err := g.archiveClient()
+	if err != nil {
+		return nil, err
+	}
+	c, err := g.cache()
+	if err != nil {
+		return nil, err
+	}
+	if opt.Output == "" {
+		if opt.Output, err = build.DefaultStore(); err != nil {
+			return nil, fmt.Errorf("no image store: %w; pass --output DIR", err)
+		}
+	}
+	files, err := spec.FindDefinitions(args)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) > 1 && (opt.Tarball != "" || opt.Push != "") {
+		return nil, usageError{fmt.Errorf("--tarball and --push take one definition, not %d", len(files))}
+	}
+	// One updating progress line only makes sense for one build.
+	tty := term.IsTerminal(int(os.Stderr.Fd())) && opt.Parallelism(len(files)) == 1
+	opt.Fetcher = g.debFetcher(mirrors.Mirrors, c)
+	opt.Fetcher.Progress, opt.Fetcher.Terminal = cmd.ErrOrStderr(), tty
+	opt.Log = cmd.ErrOrStderr()
+	return files, nil
+}
+
+// printOutcome prints one build's line and reports whether it succeeded.
+func printOutcome(cmd *cobra.Command, o build.Outcome, output string) bool {
+	res := o.Result
+	switch {
+	case o.Err != nil:
+		fmt.Fprintf(cmd.ErrOrStderr(), "error: %v\n", o.Err)
+		return false
+	case res.Skipped:
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: %s up to date in %s (%s), skipped\n", o.File, res.Ref, output, res.IndexDigest)
+	default:
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: built %s %s in %.2fs (%d .debs fetched, %d cached)\n", o.File, res.Ref, res.IndexDigest, res.Elapsed.Seconds(), res.Fetch.Downloaded, res.Fetch.Cached)
+	}
+	return true
 }

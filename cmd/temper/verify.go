@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/temper-dev/temper/internal/attest"
-	"github.com/temper-dev/temper/internal/build"
+	"github.com/temper-dev/temper/internal/evidence"
 )
 
 func newVerifyCommand() *cobra.Command {
@@ -42,7 +42,7 @@ Every failure is printed, named; the exit status is 1 when any check fails.`,
 			if err != nil {
 				return fmt.Errorf("public key %s: %w", keyPath, err)
 			}
-			rep, err := build.Verify(cmd.Context(), args[0], v)
+			rep, err := evidence.Verify(cmd.Context(), args[0], v)
 			out := cmd.OutOrStdout()
 			if rep != nil {
 				fmt.Fprintf(out, "%s: index %s\n", rep.Ref, rep.IndexDigest)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/temper-dev/temper/internal/build"
+	"github.com/temper-dev/temper/internal/build/buildtest"
 	"github.com/temper-dev/temper/internal/debian/livetest"
 	"github.com/temper-dev/temper/internal/lock"
 )
@@ -30,7 +31,7 @@ func benchDef(b *testing.B) (string, string) {
 // Target ≤ 1 s.
 func BenchmarkBuildPython3Warm(b *testing.B) {
 	def, cacheDir := benchDef(b)
-	f := fetcher(b, cacheDir)
+	f := buildtest.LiveFetcher(b, cacheDir)
 	if _, err := build.Build(context.Background(), def, build.Options{Fetcher: f, Output: b.TempDir()}); err != nil {
 		b.Fatal(err) // warms the .deb cache
 	}
@@ -52,7 +53,7 @@ func BenchmarkBuildPython3Warm(b *testing.B) {
 // build key. Target ≤ 100 ms.
 func BenchmarkRebuildNoop(b *testing.B) {
 	def, cacheDir := benchDef(b)
-	f := fetcher(b, cacheDir)
+	f := buildtest.LiveFetcher(b, cacheDir)
 	out := b.TempDir()
 	if _, err := build.Build(context.Background(), def, build.Options{Fetcher: f, Output: out}); err != nil {
 		b.Fatal(err)

@@ -9,86 +9,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-
 	"github.com/temper-dev/temper/internal/build"
-	"github.com/temper-dev/temper/internal/debian/archive"
-	"github.com/temper-dev/temper/internal/debian/cache"
+	"github.com/temper-dev/temper/internal/build/buildtest"
 	"github.com/temper-dev/temper/internal/debian/debtest"
-	"github.com/temper-dev/temper/internal/debian/fetch"
-	"github.com/temper-dev/temper/internal/debian/pool"
-	"github.com/temper-dev/temper/internal/debian/release/releasetest"
 	"github.com/temper-dev/temper/internal/debian/testarchive"
 	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/oci"
+	"github.com/temper-dev/temper/internal/spec"
 )
 
-// fixture is a tiny signed bookworm whose packages are real .debs.
-type fixture struct {
-	key   *openpgp.Entity
-	srv   *testarchive.Server
-	mirr  archive.Mirrors
-	t     *testing.T
-	extra []testarchive.Package // added to -security
-}
-
-func debPkg(t *testing.T, name, version, deps string, files ...debtest.File) testarchive.Package {
-	control := "Package: " + name + "\nVersion: " + version + "\nArchitecture: amd64\nMaintainer: T <t@example.org>\nDescription: " + name + "\n"
-	fields := map[string]string{}
-	if deps != "" {
-		control += "Depends: " + deps + "\n"
-		fields["Depends"] = deps
-	}
-	data := debtest.Build(t, debtest.Spec{Control: control, Files: files, AutoDirs: true})
-	return testarchive.Package{Name: name, Version: version, Arch: "amd64", Fields: fields, Deb: data}
-}
-
-func (f *fixture) archive() *testarchive.Archive {
-	t := f.t
-	main := []testarchive.Package{
-		debPkg(t, "libc6", "2.36-9", "", debtest.File{Path: "./lib/x86_64-linux-gnu/libc.so.6", Mode: 0o755, Data: []byte("libc")}),
-		debPkg(t, "tool", "1.0", "libc6", debtest.File{Path: "./usr/bin/tool", Mode: 0o755, Data: []byte("tool v1")},
-			debtest.File{Path: "./bin/sh", Mode: 0o755, Data: []byte("a shell")},
-			debtest.File{Path: "./usr/share/doc/tool/changelog.gz", Data: []byte("docs")}),
-		debPkg(t, "other", "2.0", "libc6", debtest.File{Path: "./usr/bin/other", Mode: 0o4755, Data: []byte("other")}),
-	}
-	return &testarchive.Archive{Signers: []*openpgp.Entity{f.key}, Suites: []testarchive.Suite{
-		{Name: "bookworm", Architectures: []string{"amd64"}, Packages: main},
-		{Name: "bookworm-updates", Architectures: []string{"amd64"}},
-		{Name: "bookworm-security", Archive: "debian-security", Architectures: []string{"amd64"}, Packages: f.extra},
-	}}
-}
-
-func newFixture(t *testing.T) *fixture {
-	f := &fixture{t: t, key: releasetest.NewKeyAt(t, "build fixture", "ed25519", testarchive.KeyCreation, 0)}
-	f.srv = testarchive.Serve(t, f.archive().Files(t))
-	f.mirr = f.srv.Mirrors()
-	return f
-}
-
-func (f *fixture) client(cacheDir string) *archive.Client { return f.srv.Client(f.t, cacheDir, f.key) }
-
-func (f *fixture) fetcher(cacheDir string) *pool.Fetcher {
-	c, _ := cache.Open(cacheDir)
-	h := fetch.New("test")
-	h.Backoff = time.Millisecond
-	return &pool.Fetcher{Mirrors: f.mirr, Cache: c, HTTP: h}
-}
-
 func TestBuildReproducibleAndHardened(t *testing.T) {
-	f := newFixture(t)
+	f := buildtest.NewFixture(t)
 	dir := t.TempDir()
-	def := writeDef(t, dir, "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool, other]\nimage:\n  entrypoint: [/usr/bin/tool]\n")
-	if outs, err := lock.Run(context.Background(), []string{dir}, lock.Options{Client: f.client(t.TempDir())}); err != nil || outs[0].Err != nil {
+	def := buildtest.WriteDef(t, dir, "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool, other]\nimage:\n  entrypoint: [/usr/bin/tool]\n")
+	if outs, err := lock.Run(context.Background(), []string{dir}, lock.Options{Client: f.Client(t.TempDir())}); err != nil || outs[0].Err != nil {
 		t.Fatalf("lock: %v %+v", err, outs)
 	}
 	ctx := context.Background()
-	a, err := build.Build(ctx, def, build.Options{Fetcher: f.fetcher(t.TempDir()), Output: filepath.Join(dir, "a")})
+	a, err := build.Build(ctx, def, build.Options{Fetcher: f.Fetcher(t.TempDir()), Output: filepath.Join(dir, "a")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond)
-	b, err := build.Build(ctx, def, build.Options{Fetcher: f.fetcher(t.TempDir()), Output: filepath.Join(dir, "b")})
+	b, err := build.Build(ctx, def, build.Options{Fetcher: f.Fetcher(t.TempDir()), Output: filepath.Join(dir, "b")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,22 +88,22 @@ func TestBuildReproducibleAndHardened(t *testing.T) {
 // lock; building the directory again rebuilds that image and skips the
 // other.
 func TestRebuildOnlyWhatChanged(t *testing.T) {
-	f := newFixture(t)
+	f := buildtest.NewFixture(t)
 	dir := t.TempDir()
-	writeDef(t, dir, "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool]\n")
-	writeDef(t, dir, "other.yaml", "name: other\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [other]\n")
+	buildtest.WriteDef(t, dir, "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool]\n")
+	buildtest.WriteDef(t, dir, "other.yaml", "name: other\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [other]\n")
 	cacheDir := t.TempDir()
 	relock := func() {
-		if outs, err := lock.Run(context.Background(), []string{dir}, lock.Options{Client: f.client(cacheDir)}); err != nil || outs[0].Err != nil || outs[1].Err != nil {
+		if outs, err := lock.Run(context.Background(), []string{dir}, lock.Options{Client: f.Client(cacheDir)}); err != nil || outs[0].Err != nil || outs[1].Err != nil {
 			t.Fatalf("lock: %v %+v", err, outs)
 		}
 	}
 	store := filepath.Join(t.TempDir(), "store")
 	buildAll := func() map[string]bool {
 		built := map[string]bool{}
-		files, _ := lock.FindDefinitions([]string{dir})
+		files, _ := spec.FindDefinitions([]string{dir})
 		for _, def := range files {
-			res, err := build.Build(context.Background(), def, build.Options{Fetcher: f.fetcher(cacheDir), Output: store})
+			res, err := build.Build(context.Background(), def, build.Options{Fetcher: f.Fetcher(cacheDir), Output: store})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,9 +119,9 @@ func TestRebuildOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("nothing changed but rebuilt: %v", got)
 	}
 	// tool 1.0+deb12u1 arrives in -security.
-	f.extra = []testarchive.Package{debPkg(t, "tool", "1.0+deb12u1", "libc6", debtest.File{Path: "./usr/bin/tool", Mode: 0o755, Data: []byte("tool v1, fixed")})}
-	for p, data := range f.archive().Files(t) {
-		f.srv.SetFile(p, data)
+	f.Extra = []testarchive.Package{buildtest.DebPkg(t, "tool", "1.0+deb12u1", "libc6", debtest.File{Path: "./usr/bin/tool", Mode: 0o755, Data: []byte("tool v1, fixed")})}
+	for p, data := range f.Archive().Files(t) {
+		f.Server.SetFile(p, data)
 	}
 	relock()
 	if got := buildAll(); !got["tool.yaml"] || got["other.yaml"] {
@@ -187,19 +130,19 @@ func TestRebuildOnlyWhatChanged(t *testing.T) {
 }
 
 func TestBuildErrors(t *testing.T) {
-	f := newFixture(t)
+	f := buildtest.NewFixture(t)
 	dir := t.TempDir()
-	def := writeDef(t, dir, "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool]\n")
-	_, err := build.Build(context.Background(), def, build.Options{Fetcher: f.fetcher(t.TempDir()), Output: filepath.Join(dir, "out")})
+	def := buildtest.WriteDef(t, dir, "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool]\n")
+	_, err := build.Build(context.Background(), def, build.Options{Fetcher: f.Fetcher(t.TempDir()), Output: filepath.Join(dir, "out")})
 	if err == nil || !strings.Contains(err.Error(), "temper lock") {
 		t.Errorf("no lock: %v", err)
 	}
-	if outs, err := lock.Run(context.Background(), []string{def}, lock.Options{Client: f.client(t.TempDir())}); err != nil || outs[0].Err != nil {
+	if outs, err := lock.Run(context.Background(), []string{def}, lock.Options{Client: f.Client(t.TempDir())}); err != nil || outs[0].Err != nil {
 		t.Fatal(err)
 	}
 	// The definition changed after locking: stale lock.
 	os.WriteFile(def, []byte("name: tool\nversion: \"2\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool]\n"), 0o644)
-	_, err = build.Build(context.Background(), def, build.Options{Fetcher: f.fetcher(t.TempDir()), Output: filepath.Join(dir, "out")})
+	_, err = build.Build(context.Background(), def, build.Options{Fetcher: f.Fetcher(t.TempDir()), Output: filepath.Join(dir, "out")})
 	if err == nil || !strings.Contains(err.Error(), "different version of the definition") {
 		t.Errorf("stale lock: %v", err)
 	}

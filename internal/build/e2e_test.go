@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +13,8 @@ import (
 	"time"
 
 	"github.com/temper-dev/temper/internal/build"
-	"github.com/temper-dev/temper/internal/debian/cache"
-	"github.com/temper-dev/temper/internal/debian/fetch"
+	"github.com/temper-dev/temper/internal/build/buildtest"
 	"github.com/temper-dev/temper/internal/debian/livetest"
-	"github.com/temper-dev/temper/internal/debian/pool"
 	"github.com/temper-dev/temper/internal/lock"
 )
 
@@ -26,18 +23,6 @@ import (
 // fresh locks, loaded into podman and run read-only as uid 65532 without a
 // shell, read by skopeo and umoci, pushed to Debian's docker-registry on
 // 127.0.0.1 and pulled back by digest; arm64 is built and listed.
-
-func need(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is not installed; .ci/run installs it", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-}
 
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
@@ -55,25 +40,9 @@ func containersConf(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "ci", "containers.conf")
 }
 
-func writeDef(t *testing.T, dir, name, body string) string {
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func fetcher(t testing.TB, cacheDir string) *pool.Fetcher {
-	c, err := cache.Open(cacheDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &pool.Fetcher{Mirrors: livetest.Mirrors(t), Cache: c, HTTP: fetch.New("temper-test")}
-}
-
 func TestLivePythonImage(t *testing.T) {
 	livetest.Mirrors(t)
-	need(t, "podman", "skopeo", "umoci", "docker-registry")
+	buildtest.Need(t, "podman", "skopeo", "umoci", "docker-registry")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cacheDir := t.TempDir()
@@ -84,7 +53,7 @@ func TestLivePythonImage(t *testing.T) {
 			if release == "bookworm" {
 				archs = "[amd64, arm64]"
 			}
-			def := writeDef(t, dir, "python.yaml", fmt.Sprintf(`name: python
+			def := buildtest.WriteDef(t, dir, "python.yaml", fmt.Sprintf(`name: python
 version: "3-%s"
 debian:
   release: %s
@@ -99,7 +68,7 @@ image:
 			}
 			layout := filepath.Join(dir, "layout")
 			tarball := filepath.Join(dir, "python.tar")
-			res, err := build.Build(ctx, def, build.Options{Fetcher: fetcher(t, cacheDir), Output: layout, Tarball: tarball})
+			res, err := build.Build(ctx, def, build.Options{Fetcher: buildtest.LiveFetcher(t, cacheDir), Output: layout, Tarball: tarball})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +78,7 @@ image:
 
 			// Reproducible: another cache, later, same digests.
 			time.Sleep(1100 * time.Millisecond)
-			again, err := build.Build(ctx, def, build.Options{Fetcher: fetcher(t, t.TempDir()), Output: filepath.Join(dir, "layout2")})
+			again, err := build.Build(ctx, def, build.Options{Fetcher: buildtest.LiveFetcher(t, t.TempDir()), Output: filepath.Join(dir, "layout2")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +86,7 @@ image:
 				t.Fatalf("not reproducible: %s vs %s", res.IndexDigest, again.IndexDigest)
 			}
 			// A rebuild into the same output is a no-op.
-			noop, err := build.Build(ctx, def, build.Options{Fetcher: fetcher(t, cacheDir), Output: layout})
+			noop, err := build.Build(ctx, def, build.Options{Fetcher: buildtest.LiveFetcher(t, cacheDir), Output: layout})
 			if err != nil || !noop.Skipped {
 				t.Fatalf("rebuild was not skipped: %+v %v", noop, err)
 			}
@@ -188,9 +157,9 @@ image:
 			}
 
 			// Push to a real registry on 127.0.0.1 and pull back by digest.
-			reg := startRegistry(t)
+			reg := buildtest.StartRegistry(t)
 			pushRef := reg + "/temper/python:3-" + release
-			if _, err := build.Build(ctx, def, build.Options{Fetcher: fetcher(t, cacheDir), Push: pushRef}); err != nil {
+			if _, err := build.Build(ctx, def, build.Options{Fetcher: buildtest.LiveFetcher(t, cacheDir), Push: pushRef}); err != nil {
 				t.Fatal(err)
 			}
 			pulled := run(t, "skopeo", "inspect", "--tls-verify=false", "--raw", "docker://"+reg+"/temper/python@"+res.IndexDigest)
@@ -200,33 +169,4 @@ image:
 			run(t, "podman", "pull", "--tls-verify=false", reg+"/temper/python@"+res.IndexDigest)
 		})
 	}
-}
-
-// startRegistry runs Debian's docker-registry (distribution) on a free
-// loopback port and returns host:port.
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "config.yml")
-	os.WriteFile(conf, []byte(fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)), 0o644)
-	cmd := exec.Command("docker-registry", "serve", conf)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("docker-registry did not listen on %s", addr)
-	return ""
 }

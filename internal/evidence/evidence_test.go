@@ -1,4 +1,4 @@
-package build_test
+package evidence_test
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 
 	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/build"
+	"github.com/temper-dev/temper/internal/build/buildtest"
+	"github.com/temper-dev/temper/internal/evidence"
 	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/sbom"
 )
@@ -38,10 +40,10 @@ func signer(t *testing.T) *attest.Signer {
 // registry that refuses the evidence each fail loudly, and a refused push
 // leaves no signature tagged.
 func TestSignedBuild(t *testing.T) {
-	f := newFixture(t)
+	f := buildtest.NewFixture(t)
 	dir := t.TempDir()
-	def := writeDef(t, dir, "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool, other]\n")
-	if outs, err := lock.Run(context.Background(), []string{def}, lock.Options{Client: f.client(t.TempDir())}); err != nil || outs[0].Err != nil {
+	def := buildtest.WriteDef(t, dir, "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool, other]\n")
+	if outs, err := lock.Run(context.Background(), []string{def}, lock.Options{Client: f.Client(t.TempDir())}); err != nil || outs[0].Err != nil {
 		t.Fatalf("lock: %v %+v", err, outs)
 	}
 	refuse := ""
@@ -60,11 +62,11 @@ func TestSignedBuild(t *testing.T) {
 	ctx := context.Background()
 	out := filepath.Join(dir, "layout")
 	sboms := filepath.Join(dir, "sboms")
-	res, err := build.Build(ctx, def, build.Options{Fetcher: f.fetcher(t.TempDir()), Output: out, Push: ref, Signer: s, SBOMDir: sboms})
+	res, err := build.Build(ctx, def, build.Options{Fetcher: f.Fetcher(t.TempDir()), Output: out, Push: ref, Signer: s, SBOMDir: sboms})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := build.Verify(ctx, ref, s.Verifier())
+	rep, err := evidence.Verify(ctx, ref, s.Verifier())
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -80,7 +82,7 @@ func TestSignedBuild(t *testing.T) {
 	if err != nil || len(listed) != 3 || digest != res.Images[0].Digest {
 		t.Errorf("SPDX file: %v %s %v", listed, digest, err)
 	}
-	if !strings.Contains(string(spdx), `"downloadLocation": "`+f.srv.ArchiveURL()+`/pool/`) || !strings.Contains(string(spdx), "T <t@example.org>") {
+	if !strings.Contains(string(spdx), `"downloadLocation": "`+f.Server.ArchiveURL()+`/pool/`) || !strings.Contains(string(spdx), "T <t@example.org>") {
 		t.Errorf("SPDX lacks the download location or supplier:\n%s", spdx)
 	}
 	if _, err := os.Stat(filepath.Join(sboms, "tool-1-amd64.cdx.json")); err != nil {
@@ -101,7 +103,7 @@ func TestSignedBuild(t *testing.T) {
 
 	// Another key.
 	other := signer(t)
-	if _, err := build.Verify(ctx, ref, other.Verifier()); err == nil || !strings.Contains(err.Error(), "does not verify with the key") || !strings.Contains(err.Error(), "index "+res.IndexDigest) {
+	if _, err := evidence.Verify(ctx, ref, other.Verifier()); err == nil || !strings.Contains(err.Error(), "does not verify with the key") || !strings.Contains(err.Error(), "index "+res.IndexDigest) {
 		t.Errorf("another key: %v", err)
 	}
 
@@ -111,7 +113,7 @@ func TestSignedBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, _, _, err := build.Index(ctx, def2, l, f.fetcher(t.TempDir()), nil)
+	idx, _, _, err := build.Index(ctx, def2, l, f.Fetcher(t.TempDir()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,14 +123,16 @@ func TestSignedBuild(t *testing.T) {
 		}
 	}
 	repo, _ := attest.Repository(ref)
-	ev, err := build.MakeEvidence(def2, l, idx, f.mirr, repo.String(), s)
+	in := build.EvidenceInput(def2, l, idx)
+	in.Mirrors, in.Repo, in.Signer = f.Mirrors, repo.String(), s
+	ev, err := evidence.Make(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := ev.Bundle.Push(ctx, repo); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := build.Verify(ctx, ref, s.Verifier()); err == nil || !strings.Contains(err.Error(), "SBOM mismatch: other: the SBOM says 2.0+evil, the image's /var/lib/dpkg/status.d/other says 2.0") {
+	if _, err := evidence.Verify(ctx, ref, s.Verifier()); err == nil || !strings.Contains(err.Error(), "SBOM mismatch: other: the SBOM says 2.0+evil, the image's /var/lib/dpkg/status.d/other says 2.0") {
 		t.Errorf("tampered SBOM: %v", err)
 	}
 
@@ -136,7 +140,7 @@ func TestSignedBuild(t *testing.T) {
 	// registry's reason and no signature is tagged.
 	refuse = "/manifests/sha256-"
 	ref2 := host + "/temper/tool2:1"
-	_, err = build.Build(ctx, def, build.Options{Fetcher: f.fetcher(t.TempDir()), Push: ref2, Signer: s})
+	_, err = build.Build(ctx, def, build.Options{Fetcher: f.Fetcher(t.TempDir()), Push: ref2, Signer: s})
 	if err == nil || !strings.Contains(err.Error(), "pushing attestations") || !strings.Contains(err.Error(), "refused by test") {
 		t.Errorf("refused push: %v", err)
 	}
@@ -144,7 +148,7 @@ func TestSignedBuild(t *testing.T) {
 	if _, err := attest.Fetch(ctx, repo2, attest.SigTag(res.IndexDigest)); !errors.Is(err, attest.ErrNotFound) {
 		t.Errorf("a signature was left tagged after a failed push: %v", err)
 	}
-	if _, err := build.Verify(ctx, ref2, s.Verifier()); err == nil || !strings.Contains(err.Error(), "signature: ") || !strings.Contains(err.Error(), "not found") {
+	if _, err := evidence.Verify(ctx, ref2, s.Verifier()); err == nil || !strings.Contains(err.Error(), "signature: ") || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("unsigned image: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package build_test
+package evidence_test
 
 import (
 	"context"
@@ -16,7 +16,9 @@ import (
 
 	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/build"
+	"github.com/temper-dev/temper/internal/build/buildtest"
 	"github.com/temper-dev/temper/internal/debian/livetest"
+	"github.com/temper-dev/temper/internal/evidence"
 	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/sbom"
 )
@@ -31,11 +33,11 @@ import (
 // and temper verify agrees.
 func TestLiveSignedPython(t *testing.T) {
 	livetest.Mirrors(t)
-	need(t, "docker-registry", "cosign", "syft")
+	buildtest.Need(t, "docker-registry", "cosign", "syft")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	def := writeDef(t, dir, "python.yaml", `name: python
+	def := buildtest.WriteDef(t, dir, "python.yaml", `name: python
 version: "3-signed"
 debian:
   release: bookworm
@@ -81,11 +83,11 @@ image:
 		t.Errorf("cosign public-key --key other.key = %q, want %q", got, otherPub)
 	}
 
-	reg := startRegistry(t)
+	reg := buildtest.StartRegistry(t)
 	ref := reg + "/temper/python:3-signed"
 	sboms := filepath.Join(dir, "sboms")
 	start := time.Now()
-	res, err := build.Build(ctx, def, build.Options{Fetcher: fetcher(t, cacheDir), Output: filepath.Join(dir, "layout"), Push: ref, Signer: s, SBOMDir: sboms})
+	res, err := build.Build(ctx, def, build.Options{Fetcher: buildtest.LiveFetcher(t, cacheDir), Output: filepath.Join(dir, "layout"), Push: ref, Signer: s, SBOMDir: sboms})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +150,7 @@ image:
 	}
 
 	// temper verify agrees.
-	rep, err := build.Verify(ctx, ref, s.Verifier())
+	rep, err := evidence.Verify(ctx, ref, s.Verifier())
 	if err != nil {
 		t.Fatalf("temper verify: %v", err)
 	}
@@ -207,7 +209,7 @@ image:
 	if out, err := cosign("verify", "--key", "cosign.pub", reg+"/temper/python@"+res.Images[0].Digest); err == nil {
 		t.Errorf("cosign verify accepted a forged signature:\n%s", out)
 	}
-	if _, err := build.Verify(ctx, ref, s.Verifier()); err == nil || !strings.Contains(err.Error(), "does not verify") {
+	if _, err := evidence.Verify(ctx, ref, s.Verifier()); err == nil || !strings.Contains(err.Error(), "does not verify") {
 		t.Errorf("temper verify accepted a forged signature: %v", err)
 	}
 	// The tag moved to an image nobody signed.
@@ -220,7 +222,7 @@ image:
 	} else {
 		t.Logf("cosign verify on the tampered tag fails as it should: %s", lastLine(out))
 	}
-	if _, err := build.Verify(ctx, ref, s.Verifier()); err == nil {
+	if _, err := evidence.Verify(ctx, ref, s.Verifier()); err == nil {
 		t.Error("temper verify accepted a tampered tag")
 	}
 }

@@ -1,0 +1,100 @@
+package build
+
+// What identifies an image and its build across the catalog: its
+// reference name, its SOURCE_DATE_EPOCH, its build key, and the check that
+// a layout already holds it. The catalog report and the CLI read them from
+// here.
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/temper-dev/temper/internal/oci"
+	"github.com/temper-dev/temper/internal/spec"
+)
+
+// FormatVersion names the image layout temper produces. It is part of the
+// build key: a temper that changes what it writes for a given lock bumps
+// it, so stores rebuild instead of keeping stale images. 2: ucf
+// conffiles (php.ini) are installed. 3: layer descriptors record the
+// uncompressed size.
+const FormatVersion = "3"
+
+// Annotation keys temper sets on its manifests and indexes.
+const (
+	AnnotationLockDigest = "dev.temper.lock.digest"
+	AnnotationBuildKey   = "dev.temper.build.key"
+	AnnotationRelease    = "dev.temper.debian.release"
+	AnnotationRelaxed    = "dev.temper.hardening.relaxed"
+)
+
+// RefName is the name an image gets in layouts and tarballs.
+func RefName(def *spec.Definition) string { return def.Name + ":" + def.Version }
+
+// BuildKey identifies a build: the lock, the definition (which shapes the
+// image config and hardening) and the output format.
+func BuildKey(def *spec.Definition, l *spec.Lock) string {
+	h := sha256.Sum256([]byte("temper-build " + FormatVersion + "\n" + l.Digest() + "\n" + def.SHA256 + "\n"))
+	return hex.EncodeToString(h[:])
+}
+
+// Epoch is the SOURCE_DATE_EPOCH of a lock: the newest Date of the signed
+// suites it was resolved against. It moves only when the lock does.
+func Epoch(l *spec.Lock) time.Time {
+	var t time.Time
+	for _, s := range l.Suites {
+		if s.Date.After(t) {
+			t = s.Date
+		}
+	}
+	return oci.Epoch(t)
+}
+
+// Load reads a definition and its lock and checks that they belong
+// together.
+func Load(defPath string) (*spec.Definition, *spec.Lock, error) {
+	def, err := spec.LoadDefinition(defPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	lockPath := def.LockPath()
+	l, err := spec.LoadLock(lockPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("%s: no lock (%s); run `temper lock %s` first", defPath, lockPath, defPath)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !l.Matches(def) {
+		return nil, nil, fmt.Errorf("%s: the lock %s was made from a different version of the definition (sha256 %s, now %s); run `temper lock %s`", defPath, lockPath, l.Definition.SHA256, def.SHA256, defPath)
+	}
+	for _, a := range def.Architectures {
+		if l.Architectures[a] == nil {
+			return nil, nil, fmt.Errorf("%s: the lock has no %s closure; run `temper lock %s`", defPath, a, defPath)
+		}
+	}
+	return def, l, nil
+}
+
+// AlreadyBuilt reports whether the layout at dir holds this build under
+// ref: its index carries the same build key. It reads only index.json and
+// one small manifest, so a no-op rebuild costs milliseconds.
+func AlreadyBuilt(dir, ref, key string) (string, bool) {
+	idx, err := oci.ReadLayoutRef(dir, ref)
+	if err != nil {
+		return "", false
+	}
+	m, err := idx.IndexManifest()
+	if err != nil || m.Annotations[AnnotationBuildKey] != key {
+		return "", false
+	}
+	d, err := idx.Digest()
+	if err != nil {
+		return "", false
+	}
+	return d.String(), true
+}

@@ -1,0 +1,92 @@
+package build
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/temper-dev/temper/internal/assemble"
+	"github.com/temper-dev/temper/internal/attest"
+	"github.com/temper-dev/temper/internal/debian/pool"
+)
+
+// Options say what to write. They are every knob of Build and All; the
+// command line only fills them in.
+type Options struct {
+	Fetcher *pool.Fetcher
+	// Output is an OCI layout directory; images are added to it under
+	// their reference name (NAME:VERSION).
+	Output string
+	// Tarball writes a docker-archive of one architecture (TarballArch,
+	// default the first of the definition's) for podman/docker load.
+	Tarball     string
+	TarballArch string
+	// Push pushes the index to a registry reference.
+	Push string
+	// Force rebuilds even when the output already holds this build.
+	Force bool
+	// Log receives progress lines; nil for none.
+	Log io.Writer
+	// Signer, when set, signs the index and each platform manifest and
+	// attaches the SBOMs and provenance as signed attestations, in
+	// cosign's layout, to the layout output and the pushed image
+	// (internal/evidence).
+	Signer *attest.Signer
+	// SBOMDir, when set, receives each architecture's SPDX and CycloneDX
+	// documents.
+	SBOMDir string
+	// Remote options for pushing the signatures (tests: transports).
+	Remote []remote.Option
+	// Parallel is how many definitions All builds at once; 0 or less
+	// means one per CPU (Parallelism). Build ignores it.
+	Parallel int
+}
+
+// Parallelism is how many of n definitions All builds at once: Parallel,
+// or one per CPU when it is 0 or less, and never more than n.
+func (o Options) Parallelism(n int) int {
+	p := o.Parallel
+	if p <= 0 {
+		p = runtime.GOMAXPROCS(0)
+	}
+	return min(p, n)
+}
+
+// ImageInfo describes one architecture's image.
+type ImageInfo struct {
+	Arch             string
+	Digest           string
+	Packages         int
+	CompressedSize   int64 // layer bytes as stored
+	UncompressedSize int64 // layer tar bytes
+	Report           *assemble.Report
+}
+
+// Result is one build.
+type Result struct {
+	Definition  string
+	Ref         string
+	Skipped     bool // the output already held this exact build
+	IndexDigest string
+	BuildKey    string
+	Images      []ImageInfo
+	Fetch       pool.Stats
+	Elapsed     time.Duration
+}
+
+// DefaultStore is the embedded image store: an OCI layout under the user's
+// data directory ($XDG_DATA_HOME/temper/images, ~/.local/share/temper/images).
+func DefaultStore() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "temper", "images"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, ".local", "share", "temper", "images"), nil
+}
