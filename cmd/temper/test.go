@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -11,16 +12,19 @@ import (
 	"github.com/temper-dev/temper/internal/testrun"
 )
 
+// testFlags are temper test's flags.
+type testFlags struct {
+	src       testrun.Source
+	engine    string
+	asJSON    bool
+	junit     string
+	parallel  int
+	keepImage bool
+	noEngine  bool
+}
+
 func newTestCommand() *cobra.Command {
-	var (
-		src       testrun.Source
-		engine    string
-		asJSON    bool
-		junit     string
-		parallel  int
-		keepImage bool
-		noEngine  bool
-	)
+	var tf testFlags
 	cmd := &cobra.Command{
 		Use:   "test DEFINITION.yaml|DIR...",
 		Short: "Run the tests of definitions against their built images",
@@ -39,69 +43,98 @@ temper build writes to) under NAME:VERSION for this machine's architecture
 fails.`,
 		Example: "  temper build examples/catalog/redis -o out && temper test examples/catalog/redis --layout out\n  temper test python.yaml --image localhost/python:3.11 --junit report.xml",
 		Args:    cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			files, err := spec.FindDefinitions(args)
-			if err != nil {
-				return err
-			}
-			if src.EngineRef != "" && len(files) != 1 {
-				return usageError{fmt.Errorf("--image takes one definition, not %d", len(files))}
-			}
-			if src.EngineRef != "" && src.Layout != "" {
-				return usageError{fmt.Errorf("--image and --layout exclude each other")}
-			}
-			if src.EngineRef == "" && src.Layout == "" {
-				if src.Layout, err = build.DefaultStore(); err != nil {
-					return fmt.Errorf("no image store: %w; pass --layout DIR", err)
-				}
-			}
-			var opt testrun.Options
-			opt.KeepImage = keepImage
-			if !noEngine {
-				if opt.Engine, err = testrun.FindEngine(engine); err != nil {
-					return fmt.Errorf("%w; install podman or docker, or pass --no-engine to run only structure tests", err)
-				}
-			}
-			reports := testrun.RunFiles(cmd.Context(), files, src, opt, parallel)
-			if asJSON {
-				if err := testrun.WriteJSON(cmd.OutOrStdout(), reports); err != nil {
-					return err
-				}
-			} else {
-				testrun.WriteSummary(cmd.OutOrStdout(), reports)
-			}
-			if junit != "" {
-				f, err := os.Create(junit)
-				if err != nil {
-					return err
-				}
-				if err := testrun.WriteJUnit(f, reports); err != nil {
-					f.Close()
-					return err
-				}
-				if err := f.Close(); err != nil {
-					return err
-				}
-			}
-			failed := 0
-			for _, r := range reports {
-				failed += r.Failed()
-			}
-			if failed > 0 {
-				return fmt.Errorf("%d tests failed", failed)
-			}
-			return nil
-		},
+		RunE:    tf.run,
 	}
 	f := cmd.Flags()
-	f.StringVar(&src.Layout, "layout", "", "OCI layout holding the images under NAME:VERSION (default: the embedded store)")
-	f.StringVar(&src.EngineRef, "image", "", "test this image the container engine holds instead (one definition)")
-	f.StringVar(&src.Arch, "arch", "", "architecture to test (default: this machine's; other architectures run structure tests only)")
-	f.StringVar(&engine, "engine", "", "container engine: podman or docker (default: the first found)")
-	f.BoolVar(&noEngine, "no-engine", false, "run only the structure tests; command and service tests are skipped")
-	f.BoolVar(&asJSON, "json", false, "write the report as JSON")
-	f.StringVar(&junit, "junit", "", "also write a JUnit XML report to FILE")
-	f.IntVar(&parallel, "parallel", 1, "images tested at once")
-	f.BoolVar(&keepImage, "keep-image", false, "keep images loaded into the engine (later runs skip the load)")
+	f.StringVar(&tf.src.Layout, "layout", "", "OCI layout holding the images under NAME:VERSION (default: the embedded store)")
+	f.StringVar(&tf.src.EngineRef, "image", "", "test this image the container engine holds instead (one definition)")
+	f.StringVar(&tf.src.Arch, "arch", "", "architecture to test (default: this machine's; other architectures run structure tests only)")
+	f.StringVar(&tf.engine, "engine", "", "container engine: podman or docker (default: the first found)")
+	f.BoolVar(&tf.noEngine, "no-engine", false, "run only the structure tests; command and service tests are skipped")
+	f.BoolVar(&tf.asJSON, "json", false, "write the report as JSON")
+	f.StringVar(&tf.junit, "junit", "", "also write a JUnit XML report to FILE")
+	f.IntVar(&tf.parallel, "parallel", 1, "images tested at once")
+	f.BoolVar(&tf.keepImage, "keep-image", false, "keep images loaded into the engine (later runs skip the load)")
 	return cmd
+}
+
+func (tf *testFlags) run(cmd *cobra.Command, args []string) error {
+	files, err := spec.FindDefinitions(args)
+	if err != nil {
+		return err
+	}
+	if err := tf.source(len(files)); err != nil {
+		return err
+	}
+	opt, err := tf.options()
+	if err != nil {
+		return err
+	}
+	reports := testrun.RunFiles(cmd.Context(), files, tf.src, opt, tf.parallel)
+	if err := tf.write(cmd.OutOrStdout(), reports); err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range reports {
+		failed += r.Failed()
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d tests failed", failed)
+	}
+	return nil
+}
+
+// source checks where the images come from: --image (one definition) or
+// --layout, by default the embedded store.
+func (tf *testFlags) source(definitions int) error {
+	if tf.src.EngineRef != "" && definitions != 1 {
+		return usageError{fmt.Errorf("--image takes one definition, not %d", definitions)}
+	}
+	if tf.src.EngineRef != "" && tf.src.Layout != "" {
+		return usageError{fmt.Errorf("--image and --layout exclude each other")}
+	}
+	if tf.src.EngineRef == "" && tf.src.Layout == "" {
+		var err error
+		if tf.src.Layout, err = build.DefaultStore(); err != nil {
+			return fmt.Errorf("no image store: %w; pass --layout DIR", err)
+		}
+	}
+	return nil
+}
+
+// options finds the container engine, unless --no-engine.
+func (tf *testFlags) options() (testrun.Options, error) {
+	opt := testrun.Options{KeepImage: tf.keepImage}
+	if tf.noEngine {
+		return opt, nil
+	}
+	eng, err := testrun.FindEngine(tf.engine)
+	if err != nil {
+		return opt, fmt.Errorf("%w; install podman or docker, or pass --no-engine to run only structure tests", err)
+	}
+	opt.Engine = eng
+	return opt, nil
+}
+
+// write prints the summary or the JSON report, and the JUnit file.
+func (tf *testFlags) write(w io.Writer, reports []*testrun.Report) error {
+	if tf.asJSON {
+		if err := testrun.WriteJSON(w, reports); err != nil {
+			return err
+		}
+	} else {
+		testrun.WriteSummary(w, reports)
+	}
+	if tf.junit == "" {
+		return nil
+	}
+	f, err := os.Create(tf.junit)
+	if err != nil {
+		return err
+	}
+	if err := testrun.WriteJUnit(f, reports); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
