@@ -84,7 +84,7 @@ func platformImage(def *spec.Definition, l *spec.Lock, arch string, fetched map[
 	d, _ := img.Digest()
 	size, _ := layer.Size()
 	info := ImageInfo{Arch: arch, Digest: d.String(), Packages: len(debs), CompressedSize: size, Report: rep}
-	if u, ok := layer.(interface{ UncompressedSize() int64 }); ok {
+	if u, ok := layer.(oci.UncompressedSizer); ok {
 		info.UncompressedSize = u.UncompressedSize()
 	}
 	return img, info, nil

@@ -127,7 +127,7 @@ func Image(layer v1.Layer, cfg ImageConfig, annotations map[string]string) (v1.I
 		return nil, err
 	}
 	layerDesc := v1.Descriptor{MediaType: layerMT, Size: size, Digest: digest}
-	if u, ok := layer.(interface{ UncompressedSize() int64 }); ok {
+	if u, ok := layer.(UncompressedSizer); ok {
 		layerDesc.Annotations = map[string]string{AnnotationUncompressedSize: strconv.FormatInt(u.UncompressedSize(), 10)}
 	}
 	m := v1.Manifest{
@@ -159,6 +159,8 @@ type image struct {
 	layer                  v1.Layer
 	layerDigest            v1.Hash
 }
+
+var _ partial.CompressedImageCore = (*image)(nil)
 
 func (i *image) RawConfigFile() ([]byte, error)      { return i.rawConfig, nil }
 func (i *image) RawManifest() ([]byte, error)        { return i.rawManifest, nil }

@@ -265,7 +265,17 @@ type layer struct {
 	uncompressedSize int64
 }
 
-var _ v1.Layer = (*layer)(nil)
+var (
+	_ v1.Layer          = (*layer)(nil)
+	_ UncompressedSizer = (*layer)(nil)
+)
+
+// UncompressedSizer is a layer that knows the size of its tar stream
+// without decompressing it, as Layer's layers do; Image records the size
+// on the layer's descriptor.
+type UncompressedSizer interface {
+	UncompressedSize() int64
+}
 
 func (l *layer) Digest() (v1.Hash, error) { return l.digest, nil }
 func (l *layer) DiffID() (v1.Hash, error) { return l.diffID, nil }

@@ -41,6 +41,20 @@ func WriteLayout(dir string, idx v1.ImageIndex, refName string) error {
 	if refName == "" {
 		return fmt.Errorf("oci: layout %s: empty reference name", dir)
 	}
+	if err := writeBlobs(dir, idx); err != nil {
+		return err
+	}
+	desc, err := descriptor(idx)
+	if err != nil {
+		return fmt.Errorf("oci: layout %s: %w", dir, err)
+	}
+	desc.Annotations = map[string]string{RefNameAnnotation: refName}
+	return nameIndex(dir, desc, refName)
+}
+
+// writeBlobs writes every blob idx references and the oci-layout marker,
+// and syncs the blob directory when a blob was written.
+func writeBlobs(dir string, idx v1.ImageIndex) error {
 	blobDir := filepath.Join(dir, "blobs", "sha256")
 	if err := os.MkdirAll(blobDir, 0o755); err != nil {
 		return fmt.Errorf("oci: layout: %w", err)
@@ -57,24 +71,31 @@ func WriteLayout(dir string, idx v1.ImageIndex, refName string) error {
 	if err := writeIfChanged(filepath.Join(dir, "oci-layout"), []byte(ociLayoutFile)); err != nil {
 		return fmt.Errorf("oci: layout %s: %w", dir, err)
 	}
+	return nil
+}
 
+// descriptor describes idx (media type, size, digest).
+func descriptor(idx v1.ImageIndex) (v1.Descriptor, error) {
 	mt, err := idx.MediaType()
 	if err != nil {
-		return fmt.Errorf("oci: layout %s: %w", dir, err)
+		return v1.Descriptor{}, err
 	}
 	digest, err := idx.Digest()
 	if err != nil {
-		return fmt.Errorf("oci: layout %s: %w", dir, err)
+		return v1.Descriptor{}, err
 	}
 	size, err := idx.Size()
 	if err != nil {
-		return fmt.Errorf("oci: layout %s: %w", dir, err)
+		return v1.Descriptor{}, err
 	}
-	desc := v1.Descriptor{MediaType: mt, Size: size, Digest: digest, Annotations: map[string]string{RefNameAnnotation: refName}}
+	return v1.Descriptor{MediaType: mt, Size: size, Digest: digest}, nil
+}
 
-	// index.json is read, changed and replaced: concurrent writers of one
-	// layout (goroutines or temper processes) take turns, or one would
-	// drop the other's entry.
+// nameIndex makes the layout's index.json name desc refName. index.json
+// is read, changed and replaced: concurrent writers of one layout
+// (goroutines or temper processes) take turns, or one would drop the
+// other's entry.
+func nameIndex(dir string, desc v1.Descriptor, refName string) error {
 	unlock, err := lockLayout(dir)
 	if err != nil {
 		return fmt.Errorf("oci: layout %s: %w", dir, err)
@@ -93,22 +114,7 @@ func WriteLayout(dir string, idx v1.ImageIndex, refName string) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("oci: layout: %w", err)
 	}
-	// The entry keeps its place when it is replaced, so index.json does
-	// not churn; a new name goes last.
-	manifests := make([]v1.Descriptor, 0, len(top.Manifests)+1)
-	replaced := false
-	for _, d := range top.Manifests {
-		if d.Annotations[RefNameAnnotation] != refName {
-			manifests = append(manifests, d)
-		} else if !replaced {
-			manifests = append(manifests, desc)
-			replaced = true
-		}
-	}
-	if !replaced {
-		manifests = append(manifests, desc)
-	}
-	top.Manifests = manifests
+	top.Manifests = withEntry(top.Manifests, desc, refName)
 	raw, err := marshal(top)
 	if err != nil {
 		return fmt.Errorf("oci: layout: %s: %w", indexPath, err)
@@ -117,6 +123,26 @@ func WriteLayout(dir string, idx v1.ImageIndex, refName string) error {
 		return fmt.Errorf("oci: layout %s: %w", dir, err)
 	}
 	return nil
+}
+
+// withEntry returns manifests with desc as the entry named refName. The
+// entry keeps its place when it is replaced, so index.json does not
+// churn; a new name goes last.
+func withEntry(manifests []v1.Descriptor, desc v1.Descriptor, refName string) []v1.Descriptor {
+	out := make([]v1.Descriptor, 0, len(manifests)+1)
+	replaced := false
+	for _, d := range manifests {
+		if d.Annotations[RefNameAnnotation] != refName {
+			out = append(out, d)
+		} else if !replaced {
+			out = append(out, desc)
+			replaced = true
+		}
+	}
+	if !replaced {
+		out = append(out, desc)
+	}
+	return out
 }
 
 // blobWriter writes the blobs an index references, each once.
