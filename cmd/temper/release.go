@@ -1,0 +1,439 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/spf13/cobra"
+
+	"github.com/temper-dev/temper/internal/build"
+	"github.com/temper-dev/temper/internal/release"
+	"github.com/temper-dev/temper/internal/store"
+)
+
+// releaseFlags are the flags every release command shares.
+type releaseFlags struct {
+	state    string
+	registry string
+}
+
+func (f *releaseFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.state, "state", "", "release state: a SQLite file, or postgres://... (default: the user data dir/temper/"+store.DefaultFile+")")
+	c.Flags().StringVar(&f.registry, "registry", "", "registry HOST/PREFIX holding releases and channel tags (default: the local image store)")
+}
+
+// service opens the store and the registry the flags name. The caller
+// closes the store.
+func (f *releaseFlags) service(ctx context.Context, g *globalFlags) (*release.Service, error) {
+	tags, err := f.tags()
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, f.state)
+	if err != nil {
+		return nil, err
+	}
+	return &release.Service{Store: st, Tags: tags, Now: g.now}, nil
+}
+
+func (f *releaseFlags) tags() (release.Tags, error) {
+	if f.registry != "" {
+		return release.RemoteTags{Prefix: f.registry, Options: []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}}, nil
+	}
+	dir, err := build.DefaultStore()
+	if err != nil {
+		return nil, fmt.Errorf("no local image store: %w; pass --registry HOST/PREFIX", err)
+	}
+	return release.LayoutTags{Dir: dir}, nil
+}
+
+// releaseStreamArgs expands arguments into stream names: NAME:VERSION is a
+// stream, anything else a file or directory whose recorded definitions
+// are taken.
+func releaseStreamArgs(ctx context.Context, s store.Store, args []string) ([]string, error) {
+	var out []string
+	var all []store.Stream
+	for _, a := range args {
+		if _, _, err := release.SplitStream(a); err == nil {
+			if _, statErr := os.Stat(a); statErr != nil {
+				out = append(out, a)
+				continue
+			}
+		}
+		abs, err := filepath.Abs(a)
+		if err != nil {
+			return nil, err
+		}
+		if all == nil {
+			if all, err = s.Streams(ctx); err != nil {
+				return nil, err
+			}
+		}
+		n := len(out)
+		for _, st := range all {
+			def, err := filepath.Abs(st.Definition)
+			if err == nil && (def == abs || strings.HasPrefix(def, abs+string(filepath.Separator))) {
+				out = append(out, st.Name)
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("%s: no released stream has its definition there", a)
+		}
+	}
+	return out, nil
+}
+
+// releaseReportMove prints a move or a refusal; a refusal is returned so the
+// caller can end with exit status 1 after the other streams are done.
+func releaseReportMove(w io.Writer, stream string, m release.Moved, err error) error {
+	var r *release.Refusal
+	switch {
+	case errors.As(err, &r):
+		fmt.Fprintln(w, "refused:", err)
+		return err
+	case err != nil:
+		return err
+	case m.Already:
+		fmt.Fprintf(w, "%s: %s already there\n", stream, m.Release.Tag)
+	default:
+		fmt.Fprintf(w, "%s: %s → %s (%s: %s)\n", stream, m.Release.Tag, m.Move.Channel, m.Move.Kind, m.Move.Reason)
+	}
+	return nil
+}
+
+func newPromoteCommand(g *globalFlags) *cobra.Command {
+	var f releaseFlags
+	var to, reason string
+	var force bool
+	c := &cobra.Command{
+		Use:   "promote STREAM...|DIR --to CHANNEL",
+		Short: "Move each stream's release from the previous channel when the rules hold",
+		Long: `promote moves each stream's release from the channel before CHANNEL into
+CHANNEL when the rules hold: it soaked long enough in the previous channel,
+its full tests passed, its gate passes, it was not rolled back, and the
+stream is not frozen. A refusal names the rule (and, for soak, the date the
+release becomes eligible). --force --reason TEXT overrides every rule but
+the freeze and records the reason.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if to == "" {
+				return usageError{errors.New("--to CHANNEL is required")}
+			}
+			ctx := cmd.Context()
+			svc, err := f.service(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer svc.Store.Close()
+			streams, err := releaseStreamArgs(ctx, svc.Store, args)
+			if err != nil {
+				return err
+			}
+			var failed error
+			for _, s := range streams {
+				m, err := svc.Promote(ctx, s, to, release.PromoteOptions{Force: force, Reason: reason})
+				if err := releaseReportMove(cmd.OutOrStdout(), s, m, err); err != nil {
+					var r *release.Refusal
+					if !errors.As(err, &r) {
+						return err
+					}
+					failed = exitStatus(exitError)
+				}
+			}
+			return failed
+		},
+	}
+	f.register(c)
+	c.Flags().StringVar(&to, "to", "", "channel to promote into")
+	c.Flags().BoolVar(&force, "force", false, "override the rules (not the freeze); needs --reason")
+	c.Flags().StringVar(&reason, "reason", "", "why the rules are overridden (recorded)")
+	return c
+}
+
+func newRollbackCommand(g *globalFlags) *cobra.Command {
+	var f releaseFlags
+	var channel, to, reason string
+	c := &cobra.Command{
+		Use:   "rollback STREAM --channel CHANNEL [--to RELEASE]",
+		Short: "Move a channel back to the previous (or named) release that was in it",
+		Long: `rollback moves CHANNEL back to the release it held before the current one
+(or to RELEASE, a release tag that was in it), and records why. The release
+rolled back from is not promoted again unless forced.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if channel == "" {
+				return usageError{errors.New("--channel CHANNEL is required")}
+			}
+			svc, err := f.service(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			defer svc.Store.Close()
+			m, err := svc.Rollback(cmd.Context(), args[0], channel, to, reason)
+			return releaseReportMove(cmd.OutOrStdout(), args[0], m, err)
+		},
+	}
+	f.register(c)
+	c.Flags().StringVar(&channel, "channel", "", "channel to move back")
+	c.Flags().StringVar(&to, "to", "", "release tag to move back to (default: the previous one)")
+	c.Flags().StringVar(&reason, "reason", "", "why (recorded)")
+	return c
+}
+
+func newStatusCommand(g *globalFlags) *cobra.Command {
+	var f releaseFlags
+	var asJSON, repair bool
+	c := &cobra.Command{
+		Use:   "status [STREAM...|DIR] [--json]",
+		Short: "One row per stream: each channel's release and age, findings, freeze, next promotion",
+		Long: `status shows, for each stream, the release in each channel with its age,
+the open findings of its newest release by urgency and the known-exploited
+(KEV) count, its frozen/end-of-life state and the next promotion the rules
+expect. --repair puts every registry tag that drifted from the record back
+(e.g. after someone retagged by hand).`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			svc, err := f.service(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer svc.Store.Close()
+			if repair {
+				if err := releasePrintRepair(ctx, cmd.OutOrStdout(), svc); err != nil {
+					return err
+				}
+			}
+			rows, err := svc.Status(ctx)
+			if err != nil {
+				return err
+			}
+			if len(args) > 0 {
+				if rows, err = releaseFilterStatus(ctx, svc.Store, rows, args); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				return releaseWriteJSON(cmd.OutOrStdout(), rows)
+			}
+			releasePrintStatus(cmd.OutOrStdout(), svc, rows, g.now())
+			return nil
+		},
+	}
+	f.register(c)
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&repair, "repair", false, "re-apply the recorded tags where the registry drifted")
+	return c
+}
+
+func releaseFilterStatus(ctx context.Context, s store.Store, rows []release.StreamStatus, args []string) ([]release.StreamStatus, error) {
+	names, err := releaseStreamArgs(ctx, s, args)
+	if err != nil {
+		return nil, err
+	}
+	keep := map[string]bool{}
+	for _, n := range names {
+		keep[n] = true
+	}
+	var out []release.StreamStatus
+	for _, r := range rows {
+		if keep[r.Stream] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func releasePrintRepair(ctx context.Context, w io.Writer, svc *release.Service) error {
+	drift, err := svc.Repair(ctx, false)
+	for _, d := range drift {
+		found := d.Found
+		if found == "" {
+			found = "missing"
+		}
+		fmt.Fprintf(w, "repaired %s: was %s, now %s\n", d.Tag, found, d.Want)
+	}
+	if err == nil && len(drift) == 0 {
+		fmt.Fprintln(w, "registry tags match the record")
+	}
+	return err
+}
+
+func releaseWriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// releasePrintStatus writes one row per stream: each channel's release and age.
+func releasePrintStatus(w io.Writer, svc *release.Service, rows []release.StreamStatus, now time.Time) {
+	chs := svc.Channels
+	if len(chs) == 0 {
+		chs = release.DefaultChannels()
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	head := []string{"STREAM"}
+	for _, c := range chs {
+		head = append(head, strings.ToUpper(c.Name))
+	}
+	fmt.Fprintln(tw, strings.Join(append(head, "FINDINGS", "NEXT"), "\t"))
+	for _, r := range rows {
+		in := map[string]release.ChannelStatus{}
+		for _, c := range r.Channels {
+			in[c.Channel] = c
+		}
+		cols := []string{r.Stream}
+		for _, c := range chs {
+			cs, ok := in[c.Name]
+			if !ok {
+				cols = append(cols, "-")
+				continue
+			}
+			cols = append(cols, fmt.Sprintf("%s (%s)", cs.Release, releaseAge(cs.Age)))
+		}
+		cols = append(cols, releaseFindings(r), releaseNext(r, now))
+		fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	}
+	tw.Flush()
+}
+
+func releaseAge(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return fmt.Sprintf("%dm", d/time.Minute)
+}
+
+// releaseFindings is "high 1, medium 3, KEV 1" or "-".
+func releaseFindings(r release.StreamStatus) string {
+	var parts []string
+	keys := make([]string, 0, len(r.Findings))
+	for k := range r.Findings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if r.Findings[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, r.Findings[k]))
+		}
+	}
+	if r.KEV > 0 {
+		parts = append(parts, fmt.Sprintf("KEV %d", r.KEV))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func releaseNext(r release.StreamStatus, now time.Time) string {
+	switch {
+	case r.Frozen:
+		return "frozen: end of life " + r.EOL
+	case r.Next == nil:
+		return "-"
+	case r.Next.Waiting != "":
+		return fmt.Sprintf("%s → %s after %s", r.Next.Release, r.Next.To, r.Next.Waiting)
+	case !r.Next.Date.After(now):
+		return fmt.Sprintf("%s → %s now", r.Next.Release, r.Next.To)
+	}
+	return fmt.Sprintf("%s → %s %s", r.Next.Release, r.Next.To, r.Next.Date.UTC().Format(time.DateOnly))
+}
+
+func newHistoryCommand(g *globalFlags) *cobra.Command {
+	var f releaseFlags
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "history STREAM",
+		Short: "List a stream's releases, promotions and rollbacks, with patch latency",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := f.service(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			defer svc.Store.Close()
+			h, err := svc.History(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return releaseWriteJSON(cmd.OutOrStdout(), h)
+			}
+			releasePrintHistory(cmd.OutOrStdout(), h)
+			return nil
+		},
+	}
+	f.register(c)
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func releasePrintHistory(w io.Writer, h release.History) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RELEASE\tDIGEST\tPUBLISHED\tCVES FIXED\tDETECT\tBUILD\tTO PRODUCTION\tNOTE")
+	for _, r := range h.Releases {
+		var cves []string
+		for _, c := range r.CVEsFixed {
+			cves = append(cves, c.ID)
+		}
+		note := ""
+		if !r.RolledBack.IsZero() {
+			note = "rolled back: " + r.RollbackReason
+		}
+		if r.State != store.Published {
+			note = r.State
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Tag, releaseShort(r.Digest), releaseStamp(r.Published), releaseDash(strings.Join(cves, " ")),
+			releaseDur(r.DetectLatency), releaseDur(r.BuildLatency), releaseDur(r.ToProduction), note)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tCHANNEL\tRELEASE\tKIND\tREASON")
+	for _, m := range h.Moves {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", releaseStamp(m.At), m.Channel, m.Tag, m.Kind, releaseDash(m.Reason))
+	}
+	tw.Flush()
+}
+
+func releaseShort(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
+}
+
+func releaseStamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+func releaseDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func releaseDur(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return d.Round(time.Minute).String()
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/random"
+
+	"github.com/temper-dev/temper/internal/build"
+	"github.com/temper-dev/temper/internal/release"
+	"github.com/temper-dev/temper/internal/store"
+)
+
+// TestReleaseCommands drives promote, status, history and rollback
+// against the default local image store and a SQLite state file, with
+// releases published through internal/release (publish is not a command
+// yet).
+func TestReleaseCommands(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	ctx := context.Background()
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	state := filepath.Join(t.TempDir(), "state.db")
+	st, err := store.Open(ctx, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dir, _ := build.DefaultStore()
+	tags := release.LayoutTags{Dir: dir}
+	svc := &release.Service{Store: st, Tags: tags, Now: clock}
+	py := store.Stream{Name: "python:3.11-bookworm", Definition: "catalog/python/3.11-bookworm.yaml", EOL: "2028-06-30"}
+	publish := func() store.Release {
+		idx, err := random.Index(32, 1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := idx.Digest()
+		p, err := svc.Publish(ctx, release.Candidate{Stream: py, Index: idx, Digest: d.String(), BuildKey: d.String(),
+			Tests: store.Result{Passed: true}, Gate: store.Result{Passed: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Release
+	}
+	r1 := publish()
+	full := func(context.Context, string, store.Release) (store.Result, error) {
+		return store.Result{Passed: true, Suite: "full"}, nil
+	}
+	if _, err := svc.Snapshot(ctx, nil, full); err != nil {
+		t.Fatal(err)
+	}
+
+	run := func(args ...string) (string, error) {
+		g := defaultGlobals()
+		g.now = clock
+		root := newRootCommand(g)
+		var out bytes.Buffer
+		root.SetOut(&out)
+		root.SetArgs(append(args, "--state", state))
+		err := root.ExecuteContext(ctx)
+		return out.String(), err
+	}
+	out, err := run("promote", py.Name, "--to", "production")
+	var es exitStatus
+	if !errors.As(err, &es) || !strings.Contains(out, "rule soak") || !strings.Contains(out, "eligible 2026-12-06 10:00 UTC") {
+		t.Fatalf("promote before the soak: %v\n%s", err, out)
+	}
+	now = now.Add(8 * 24 * time.Hour)
+	if out, err = run("promote", "catalog", "--to", "production"); err != nil || !strings.Contains(out, r1.Tag+" → production") {
+		t.Fatalf("promote: %v\n%s", err, out)
+	}
+	if got, _ := tags.Get(ctx, "python", "3.11-bookworm"); got != r1.Digest {
+		t.Fatalf("production tag = %s, want %s", got, r1.Digest)
+	}
+
+	r2 := publish()
+	if out, err = run("status"); err != nil || !strings.Contains(out, "PRODUCTION") || !strings.Contains(out, r2.Tag+" (0m)") {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	t.Log(out)
+	if err := tags.Put(ctx, "python", "3.11-bookworm", r2.Digest); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = run("status", "--repair"); err != nil || !strings.Contains(out, "repaired python:3.11-bookworm:") {
+		t.Fatalf("status --repair: %v\n%s", err, out)
+	}
+	if got, _ := tags.Get(ctx, "python", "3.11-bookworm"); got != r1.Digest {
+		t.Fatalf("production tag not repaired: %s", got)
+	}
+	if out, err = run("rollback", py.Name, "--channel", "testing", "--reason", "crashes"); err != nil || !strings.Contains(out, r1.Tag+" → testing (rollback: crashes)") {
+		t.Fatalf("rollback: %v\n%s", err, out)
+	}
+	out, err = run("status", "--json")
+	var rows []release.StreamStatus
+	if err != nil || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || len(rows[0].Channels) != 3 {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	if out, err = run("history", py.Name); err != nil || !strings.Contains(out, "rolled back: crashes") || !strings.Contains(out, "promote") {
+		t.Fatalf("history: %v\n%s", err, out)
+	}
+	t.Log(out)
+}
