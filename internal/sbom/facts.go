@@ -9,6 +9,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/temper-dev/temper/internal/debian/deb822"
 )
 
 // Facts are what an image says about its own packages, read from its
@@ -145,30 +147,29 @@ func Distro(osRelease, debianVersion []byte) string {
 	return ""
 }
 
-// parseStanza reads one deb822 stanza's simple fields (continuation lines
-// are joined with newlines).
+// parseStanza reads the first stanza of a status.d file or a copyright
+// paragraph through the deb822 reader, leniently (lines that are not
+// fields are passed over: copyright files are written by hand), into a map
+// by exact field name. A repeated field keeps its last value; continuation
+// lines are trimmed and joined with newlines.
 func parseStanza(data []byte) map[string]string {
 	m := map[string]string{}
-	last := ""
-	for _, line := range strings.Split(string(data), "\n") {
-		if line == "" {
-			if len(m) > 0 {
-				break
+	sc := deb822.NewBytesScanner(data)
+	sc.SetLenient()
+	if !sc.Scan() {
+		return m
+	}
+	st := sc.Stanza()
+	for i := range st.Fields {
+		f := &st.Fields[i]
+		var b strings.Builder
+		for k, l := range st.ValueLines(f) {
+			if k > 0 {
+				b.WriteByte('\n')
 			}
-			continue
+			b.WriteString(strings.TrimSpace(string(l.Text)))
 		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if last != "" {
-				m[last] += "\n" + strings.TrimSpace(line)
-			}
-			continue
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		last = k
-		m[k] = strings.TrimSpace(v)
+		m[string(f.Name)] = b.String()
 	}
 	return m
 }

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/temper-dev/temper/internal/debian/deb822"
 )
 
 // Source is one apt source entry: a one-line "deb ..." line or a deb822
@@ -172,96 +174,119 @@ func isNo(v string) bool {
 	return false
 }
 
-// parseDeb822 parses the deb822 format: stanzas of "Field: value" lines
-// separated by blank lines; lines starting with '#' are comments; lines
-// starting with white space continue the previous field.
+// parseDeb822 parses the deb822 format through the deb822 reader: stanzas
+// of "Field: value" lines separated by blank lines; lines starting with '#'
+// are comments; lines starting with white space continue the previous
+// field. Every stanza is checked before the next is read, so the first
+// error in file order is the one reported.
 func parseDeb822(file string, data []byte) ([]Source, error) {
 	var out []Source
-	type field struct {
-		name, value string
-	}
-	var (
-		fields []field
-		start  int
-	)
-	flush := func() error {
-		if len(fields) == 0 {
-			return nil
-		}
-		s := Source{Enabled: true, File: file, Line: start}
-		for _, f := range fields {
-			switch strings.ToLower(f.name) {
-			case "types":
-				s.Types = strings.Fields(f.value)
-			case "uris":
-				s.URIs = strings.Fields(f.value)
-			case "suites":
-				s.Suites = strings.Fields(f.value)
-			case "components":
-				s.Components = strings.Fields(f.value)
-			case "signed-by":
-				s.SignedBy = strings.TrimSpace(f.value)
-			case "enabled":
-				s.Enabled = !isNo(f.value)
-			}
-		}
-		fields = nil
-		if s.Enabled {
-			for _, req := range []struct {
-				name string
-				v    []string
-			}{{"Types", s.Types}, {"URIs", s.URIs}, {"Suites", s.Suites}} {
-				if len(req.v) == 0 {
-					return syntaxError(file, start, "stanza has no %s field", req.name)
-				}
-			}
-			for _, t := range s.Types {
-				if t != "deb" && t != "deb-src" {
-					return syntaxError(file, start, "unknown type %q (want deb or deb-src)", t)
-				}
-			}
+	sc := deb822.NewBytesScanner(data)
+	for sc.Scan() {
+		s, err := sourceOf(file, data, sc.Stanza())
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, s)
-		return nil
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), " \t\r")
-		switch {
-		case strings.HasPrefix(line, "#"):
-			continue
-		case line == "":
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		case line[0] == ' ' || line[0] == '\t':
-			if len(fields) == 0 {
-				return nil, syntaxError(file, n, "continuation line outside a field")
-			}
-			v := strings.TrimSpace(line)
-			if v == "." { // an empty line inside a multi-line value
-				v = ""
-			}
-			fields[len(fields)-1].value += "\n" + v
-		default:
-			name, value, ok := strings.Cut(line, ":")
-			if !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t") {
-				return nil, syntaxError(file, n, "want Field: value, got %q", line)
-			}
-			if len(fields) == 0 {
-				start = n
-			}
-			fields = append(fields, field{name: name, value: strings.TrimSpace(value)})
-		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if err := flush(); err != nil {
-		return nil, err
+		// The fields before the malformed line come first.
+		if err := checkNames(file, data, sc.Stanza()); err != nil {
+			return nil, err
+		}
+		return nil, deb822Error(file, data, err)
 	}
 	return out, nil
+}
+
+// checkNames refuses field names with white space, which apt does not
+// read as fields.
+func checkNames(file string, data []byte, st *deb822.Stanza) error {
+	for _, f := range st.Fields {
+		if name := string(f.Name); strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t") {
+			return syntaxError(file, f.Line, "want Field: value, got %q", quoted(data, f.Line))
+		}
+	}
+	return nil
+}
+
+// sourceOf reads one stanza into a Source and checks it: an enabled
+// stanza needs Types, URIs and Suites, and only deb and deb-src types.
+func sourceOf(file string, data []byte, st *deb822.Stanza) (Source, error) {
+	if err := checkNames(file, data, st); err != nil {
+		return Source{}, err
+	}
+	s := Source{Enabled: true, File: file, Line: st.Line}
+	for i := range st.Fields {
+		f := &st.Fields[i]
+		value := unfold(st, f)
+		switch strings.ToLower(string(f.Name)) {
+		case "types":
+			s.Types = strings.Fields(value)
+		case "uris":
+			s.URIs = strings.Fields(value)
+		case "suites":
+			s.Suites = strings.Fields(value)
+		case "components":
+			s.Components = strings.Fields(value)
+		case "signed-by":
+			s.SignedBy = strings.TrimSpace(value)
+		case "enabled":
+			s.Enabled = !isNo(value)
+		}
+	}
+	if !s.Enabled {
+		return s, nil
+	}
+	for _, req := range []struct {
+		name string
+		v    []string
+	}{{"Types", s.Types}, {"URIs", s.URIs}, {"Suites", s.Suites}} {
+		if len(req.v) == 0 {
+			return Source{}, syntaxError(file, s.Line, "stanza has no %s field", req.name)
+		}
+	}
+	for _, t := range s.Types {
+		if t != "deb" && t != "deb-src" {
+			return Source{}, syntaxError(file, s.Line, "unknown type %q (want deb or deb-src)", t)
+		}
+	}
+	return s, nil
+}
+
+// unfold returns a field's value as apt reads it: the first-line value,
+// then every continuation line trimmed, a "." line standing for an empty
+// line.
+func unfold(st *deb822.Stanza, f *deb822.Field) string {
+	lines := st.ValueLines(f)
+	var b strings.Builder
+	b.WriteString(strings.TrimSpace(string(lines[0].Text)))
+	for _, l := range lines[1:] {
+		v := strings.TrimSpace(string(l.Text))
+		if v == "." { // an empty line inside a multi-line value
+			v = ""
+		}
+		b.WriteString("\n")
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
+// deb822Error words a deb822 syntax error as the apt sources reader does.
+func deb822Error(file string, data []byte, err error) error {
+	var se *deb822.SyntaxError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if errors.Is(err, deb822.ErrContinuation) {
+		return syntaxError(file, se.Line, "continuation line outside a field")
+	}
+	return syntaxError(file, se.Line, "want Field: value, got %q", quoted(data, se.Line))
+}
+
+// quoted is line n of data as an error message quotes it.
+func quoted(data []byte, n int) string {
+	return strings.TrimRight(string(deb822.LineText(data, n)), " \t\r")
 }
 
 // Find loads the apt sources under root and returns Mirrors of them. When no

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/temper-dev/temper/internal/debian/deb822"
 )
 
 // FileHash is one entry of a Release file's SHA256 field.
@@ -136,76 +138,85 @@ func (f *File) CheckValid(name string, now time.Time) error {
 		name, suite, ErrExpired, f.ValidUntil.UTC().Format(dateLayout), now.UTC().Format(dateLayout))
 }
 
-// field is one deb822 field: its value's first line in value (trimmed) and
-// its continuation lines in more (trimmed).
+// field is one field of a Release file: its value's first line (trimmed)
+// and its continuation lines (trimmed), each with its line number.
 type field struct {
 	name  string
 	value string
-	more  []string
 	line  int // line number of the field name
-	lines []int
+	more  []deb822.Line
 }
 
+// parseStanza reads the one stanza of a Release file through the deb822
+// reader; the checks on top of it (one stanza, names without white space,
+// no duplicates) are the Release file's own. Errors are reported in file
+// order: the fields before a malformed line are checked first.
 func parseStanza(body []byte) ([]field, error) {
-	var (
-		fields []field
-		seen   = map[string]bool{}
-		ended  bool // a blank line after the stanza was seen
-	)
-	lineNo := 0
-	for len(body) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(body, '\n'); i >= 0 {
-			line, body = body[:i], body[i+1:]
-		} else {
-			line, body = body, nil
+	sc := deb822.NewBytesScanner(body)
+	ok := sc.Scan()
+	st := sc.Stanza()
+	if !ok && (sc.Err() == nil || len(st.Fields) == 0) {
+		if err := sc.Err(); err != nil {
+			return nil, syntaxError(body, err)
 		}
-		lineNo++
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(bytes.TrimSpace(line)) == 0 {
-			if len(fields) > 0 {
-				ended = true
-			}
-			continue
+		return nil, errors.New("release: empty Release file")
+	}
+	fields, err := releaseFields(st)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, syntaxError(body, sc.Err())
+	}
+	if sc.Scan() || len(sc.Stanza().Fields) > 0 {
+		return nil, fmt.Errorf("release: line %d: more than one stanza in a Release file", sc.Stanza().Fields[0].Line)
+	}
+	if err := sc.Err(); err != nil {
+		// A malformed line after the stanza starts a second one all the same.
+		var se *deb822.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("release: line %d: more than one stanza in a Release file", se.Line)
 		}
-		if line[0] == '#' {
-			continue
-		}
-		if ended {
-			return nil, fmt.Errorf("release: line %d: more than one stanza in a Release file", lineNo)
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if len(fields) == 0 {
-				return nil, fmt.Errorf("release: line %d: continuation line before the first field", lineNo)
-			}
-			fd := &fields[len(fields)-1]
-			fd.more = append(fd.more, string(bytes.TrimSpace(line)))
-			fd.lines = append(fd.lines, lineNo)
-			continue
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			return nil, fmt.Errorf("release: line %d: want \"Field: value\", got %q", lineNo, truncate(line))
-		}
-		name := string(line[:colon])
+		return nil, err
+	}
+	return fields, nil
+}
+
+// releaseFields checks a stanza's field names and reads its values.
+func releaseFields(st *deb822.Stanza) ([]field, error) {
+	fields := make([]field, 0, len(st.Fields))
+	seen := map[string]bool{}
+	for i := range st.Fields {
+		f := &st.Fields[i]
+		name := string(f.Name)
 		if strings.ContainsAny(name, " \t") {
-			return nil, fmt.Errorf("release: line %d: bad field name %q", lineNo, name)
+			return nil, fmt.Errorf("release: line %d: bad field name %q", f.Line, name)
 		}
 		key := strings.ToLower(name)
 		if seen[key] {
-			return nil, fmt.Errorf("release: line %d: duplicate field %s", lineNo, name)
+			return nil, fmt.Errorf("release: line %d: duplicate field %s", f.Line, name)
 		}
 		seen[key] = true
-		fields = append(fields, field{
-			name:  name,
-			value: string(bytes.TrimSpace(line[colon+1:])),
-			line:  lineNo,
-		})
-	}
-	if len(fields) == 0 {
-		return nil, errors.New("release: empty Release file")
+		lines := st.ValueLines(f)
+		fd := field{name: name, value: string(bytes.TrimSpace(lines[0].Text)), line: f.Line, more: lines[1:]}
+		for k := range fd.more {
+			fd.more[k].Text = bytes.TrimSpace(fd.more[k].Text)
+		}
+		fields = append(fields, fd)
 	}
 	return fields, nil
+}
+
+// syntaxError words a deb822 syntax error as the Release reader does.
+func syntaxError(body []byte, err error) error {
+	var se *deb822.SyntaxError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("release: %w", err)
+	}
+	if errors.Is(err, deb822.ErrContinuation) {
+		return fmt.Errorf("release: line %d: continuation line before the first field", se.Line)
+	}
+	return fmt.Errorf("release: line %d: want \"Field: value\", got %q", se.Line, truncate(deb822.LineText(body, se.Line)))
 }
 
 func parseHashes(fd field) ([]FileHash, error) {
@@ -213,25 +224,26 @@ func parseHashes(fd field) ([]FileHash, error) {
 		return nil, fmt.Errorf("release: line %d: SHA256: unexpected value %q on the field line", fd.line, fd.value)
 	}
 	hashes := make([]FileHash, 0, len(fd.more))
-	for i, l := range fd.more {
+	for _, ml := range fd.more {
+		l, num := string(ml.Text), ml.Num
 		parts := strings.Fields(l)
 		if len(parts) != 3 {
-			return nil, fmt.Errorf("release: line %d: SHA256: want \"<sha256> <size> <path>\", got %q", fd.lines[i], l)
+			return nil, fmt.Errorf("release: line %d: SHA256: want \"<sha256> <size> <path>\", got %q", num, l)
 		}
 		sum := strings.ToLower(parts[0])
 		if len(sum) != 64 {
-			return nil, fmt.Errorf("release: line %d: SHA256: hash %q is not 64 hex digits", fd.lines[i], parts[0])
+			return nil, fmt.Errorf("release: line %d: SHA256: hash %q is not 64 hex digits", num, parts[0])
 		}
 		if _, err := hex.DecodeString(sum); err != nil {
-			return nil, fmt.Errorf("release: line %d: SHA256: hash %q is not hex", fd.lines[i], parts[0])
+			return nil, fmt.Errorf("release: line %d: SHA256: hash %q is not hex", num, parts[0])
 		}
 		size, err := strconv.ParseInt(parts[1], 10, 64)
 		if err != nil || size < 0 {
-			return nil, fmt.Errorf("release: line %d: SHA256: bad size %q for %s", fd.lines[i], parts[1], parts[2])
+			return nil, fmt.Errorf("release: line %d: SHA256: bad size %q for %s", num, parts[1], parts[2])
 		}
 		p := parts[2]
 		if strings.HasPrefix(p, "/") || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
-			return nil, fmt.Errorf("release: line %d: SHA256: path %q leaves the suite directory", fd.lines[i], p)
+			return nil, fmt.Errorf("release: line %d: SHA256: path %q leaves the suite directory", num, p)
 		}
 		hashes = append(hashes, FileHash{Path: p, Size: size, SHA256: sum})
 	}
