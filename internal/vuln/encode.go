@@ -61,7 +61,7 @@ func (ix *Index) MarshalBinary() ([]byte, error) {
 	put(uint64(len(ids)))
 	for _, id := range ids {
 		put(t.id(id))
-		put(t.id(ix.descriptions[id]))
+		put(t.add(ix.descriptions[id]))
 	}
 	out := []byte(indexMagic)
 	out = binary.AppendUvarint(out, uint64(len(t.list)))
@@ -70,6 +70,14 @@ func (ix *Index) MarshalBinary() ([]byte, error) {
 		out = append(out, s...)
 	}
 	return append(out, body...), nil
+}
+
+// add appends s without interning: descriptions are unique per id, and
+// hashing megabytes of them only to find no duplicates is a fifth of a
+// cold load.
+func (t *strtab) add(s string) uint64 {
+	t.list = append(t.list, s)
+	return uint64(len(t.list) - 1)
 }
 
 func boolBit(b bool, bit uint) uint64 {

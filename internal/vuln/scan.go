@@ -38,9 +38,19 @@ func Scan(definition string, lock *spec.Lock, db *DB) *Image {
 		}
 		return version.CompareStrings(keys[i].version, keys[j].version) < 0
 	})
+	n := 0
 	for _, k := range keys {
-		for _, rec := range db.Index.Records(lock.Release, k.name) {
-			f := db.finding(k, rec, bins[k])
+		n += len(db.Index.Records(lock.Release, k.name))
+	}
+	img.Findings = make([]Finding, 0, n) // one allocation, not a doubling series
+	for _, k := range keys {
+		recs := db.Index.Records(lock.Release, k.name)
+		if len(recs) == 0 {
+			continue
+		}
+		names := packageNames(bins[k]) // shared by the source's findings
+		for _, rec := range recs {
+			f := db.finding(k, rec, bins[k], names)
 			if f.Status == Fixed || f.Status == NotAffected {
 				img.Verdicts = append(img.Verdicts, f)
 			} else {
@@ -76,20 +86,15 @@ func stripBinNMU(v string) string {
 }
 
 // finding applies the matching table to one tracker record.
-func (db *DB) finding(k sourceKey, rec Record, bins []Binary) Finding {
+func (db *DB) finding(k sourceKey, rec Record, bins []Binary, names []string) Finding {
 	f := Finding{
 		ID: rec.ID, Source: k.name, SourceVersion: k.version, Status: Classify(rec, k.version),
 		FixedVersion: rec.FixedVersion, Urgency: rec.Urgency, UrgencyFromNVD: rec.UrgencyFromNVD,
-		Description: db.Index.Description(rec.ID), Comment: rec.Comment, Binaries: bins,
+		Description: db.Index.Description(rec.ID), Comment: rec.Comment, Binaries: bins, Packages: names,
 	}
 	if f.Urgency == "" {
 		f.Urgency = "not yet assigned"
 	}
-	for _, b := range bins {
-		f.Packages = append(f.Packages, b.Name)
-	}
-	slices.Sort(f.Packages)
-	f.Packages = slices.Compact(f.Packages)
 	if kev, ok := db.KEV[rec.ID]; ok {
 		f.KEV = &kev
 	}
@@ -127,4 +132,14 @@ func Classify(rec Record, v string) Status {
 		return Open
 	}
 	return Undetermined
+}
+
+// packageNames lists the binary package names, sorted, once each.
+func packageNames(bins []Binary) []string {
+	names := make([]string, 0, len(bins))
+	for _, b := range bins {
+		names = append(names, b.Name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }

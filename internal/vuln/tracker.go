@@ -1,12 +1,14 @@
 package vuln
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // trackerRelease is one release's record of a tracker entry. Fields the
@@ -48,47 +50,47 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 }
 
 // ParseTracker reads the tracker's JSON export, {source: {id: entry}}, into
-// an Index. The top-level object is decoded one source at a time so memory
-// holds one source's entries as JSON values, not the whole document.
+// an Index.
 func ParseTracker(r io.Reader) (*Index, error) {
-	dec := json.NewDecoder(r)
-	if err := expectDelim(dec, '{'); err != nil {
-		return nil, fmt.Errorf("security tracker JSON: %w", err)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
 	}
-	b := newIndexBuilder()
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("security tracker JSON: %w", err)
-		}
-		source, _ := tok.(string)
-		var entries map[string]trackerEntry
-		if err := dec.Decode(&entries); err != nil {
-			return nil, fmt.Errorf("security tracker JSON, source %q: %w", source, err)
-		}
-		b.addSource(source, entries)
-	}
-	if err := expectDelim(dec, '}'); err != nil {
-		return nil, fmt.Errorf("security tracker JSON: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("security tracker JSON: data after the top-level object")
-	}
-	return b.finish(), nil
+	return ParseTrackerBytes(data)
 }
 
-// ParseTrackerBytes is ParseTracker over data held in memory.
-func ParseTrackerBytes(data []byte) (*Index, error) { return ParseTracker(bytes.NewReader(data)) }
-
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
+// ParseTrackerBytes parses the export held in memory: the top-level object
+// is split by source package and the sources are decoded in parallel
+// batches, then indexed in file order.
+func ParseTrackerBytes(data []byte) (*Index, error) {
+	spans, err := splitSources(data)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("want %q, found %v", want, tok)
+	const batch = 256
+	decoded := make([]map[string]trackerEntry, len(spans))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for lo := 0; lo < len(spans); lo += batch {
+		hi := min(lo+batch, len(spans))
+		g.Go(func() error {
+			for i := lo; i < hi; i++ {
+				if err := json.Unmarshal(spans[i].value, &decoded[i]); err != nil {
+					return fmt.Errorf("security tracker JSON, source %q: %w", spans[i].name, err)
+				}
+			}
+			return nil
+		})
 	}
-	return nil
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	b := newIndexBuilder()
+	for i, sp := range spans {
+		b.addSource(sp.name, decoded[i])
+		decoded[i] = nil
+	}
+	return b.finish(), nil
 }
 
 // indexBuilder collects records while the tracker is read.

@@ -171,3 +171,13 @@ func TestParseTrackerRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTrackerEscapes(t *testing.T) {
+	ix, err := ParseTrackerBytes([]byte(` { "a\\\"b" : {"CVE-1": {"description": "braces } { and \\\" quotes ]", "releases": {"sid": {"status": "open", "urgency": "low"}}}}, "c": {} } `))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ix.Records("sid", `a\"b`); len(got) != 1 || ix.Description("CVE-1") != `braces } { and \" quotes ]` {
+		t.Errorf("records %v, description %q", got, ix.Description("CVE-1"))
+	}
+}
