@@ -282,92 +282,48 @@ const (
 	fSHA256
 )
 
+// fieldNames are the canonical names of the fields fill reads.
+var fieldNames = [...]string{
+	fPackage: "Package", fVersion: "Version", fArchitecture: "Architecture",
+	fMultiArch: "Multi-Arch", fSource: "Source", fEssential: "Essential",
+	fPriority: "Priority", fSection: "Section", fMaintainer: "Maintainer",
+	fHomepage: "Homepage", fDescription: "Description", fDepends: "Depends",
+	fPreDepends: "Pre-Depends", fRecommends: "Recommends", fSuggests: "Suggests",
+	fProvides: "Provides", fConflicts: "Conflicts", fBreaks: "Breaks",
+	fReplaces: "Replaces", fFilename: "Filename", fSize: "Size",
+	fInstalledSize: "Installed-Size", fSHA256: "SHA256",
+}
+
+// byShape lists the fields of each name length and first letter (its low
+// five bits, the same for both cases); no shape has more than two.
+var byShape = func() (t [15][32][2]uint8) {
+	for id, name := range fieldNames {
+		if name == "" {
+			continue
+		}
+		c := &t[len(name)][name[0]&31]
+		if c[0] == 0 {
+			c[0] = uint8(id)
+		} else {
+			c[1] = uint8(id)
+		}
+	}
+	return t
+}()
+
 // lookup identifies a field name (ASCII case-insensitive) by its length and
-// first letters, then confirms with one comparison.
+// first letter, then confirms with one comparison per candidate.
 func lookup(n []byte) (int, string) {
-	if len(n) < 4 {
+	if len(n) < 4 || len(n) >= len(byShape) {
 		return fUnknown, ""
 	}
-	c := n[0] | 0x20
-	var id int
-	var canon string
-	switch len(n) {
-	case 4:
-		id, canon = fSize, "Size"
-	case 6:
-		switch c {
-		case 's':
-			if n[1]|0x20 == 'o' {
-				id, canon = fSource, "Source"
-			} else {
-				id, canon = fSHA256, "SHA256"
-			}
-		case 'b':
-			id, canon = fBreaks, "Breaks"
+	for _, id := range byShape[len(n)][n[0]&31] {
+		if id == fUnknown {
+			break
 		}
-	case 7:
-		switch c {
-		case 'p':
-			id, canon = fPackage, "Package"
-		case 'v':
-			id, canon = fVersion, "Version"
-		case 's':
-			id, canon = fSection, "Section"
-		case 'd':
-			id, canon = fDepends, "Depends"
+		if canon := fieldNames[id]; string(n) == canon || equalFold(n, canon) {
+			return int(id), canon
 		}
-	case 8:
-		switch c {
-		case 'p':
-			if n[2]|0x20 == 'i' {
-				id, canon = fPriority, "Priority"
-			} else {
-				id, canon = fProvides, "Provides"
-			}
-		case 'h':
-			id, canon = fHomepage, "Homepage"
-		case 's':
-			id, canon = fSuggests, "Suggests"
-		case 'r':
-			id, canon = fReplaces, "Replaces"
-		case 'f':
-			id, canon = fFilename, "Filename"
-		}
-	case 9:
-		switch c {
-		case 'e':
-			id, canon = fEssential, "Essential"
-		case 'c':
-			id, canon = fConflicts, "Conflicts"
-		}
-	case 10:
-		switch c {
-		case 'm':
-			if n[1]|0x20 == 'u' {
-				id, canon = fMultiArch, "Multi-Arch"
-			} else {
-				id, canon = fMaintainer, "Maintainer"
-			}
-		case 'r':
-			id, canon = fRecommends, "Recommends"
-		}
-	case 11:
-		switch c {
-		case 'd':
-			id, canon = fDescription, "Description"
-		case 'p':
-			id, canon = fPreDepends, "Pre-Depends"
-		}
-	case 12:
-		id, canon = fArchitecture, "Architecture"
-	case 14:
-		id, canon = fInstalledSize, "Installed-Size"
-	}
-	if id == fUnknown {
-		return fUnknown, ""
-	}
-	if string(n) == canon || equalFold(n, canon) {
-		return id, canon
 	}
 	return fUnknown, ""
 }
@@ -501,147 +457,182 @@ const (
 	hAll = hPackage | hVersion | hArchitecture | hFilename | hSize | hSHA256
 )
 
+// fillState is what fill learns besides the package's own fields.
+type fillState struct {
+	have       int    // h* bits of the fields seen
+	srcVersion []byte // the version of "Source: name (version)"
+	srcLine    int
+	// The first invalid field, reported after Package is known.
+	badLine         int
+	badName, badMsg string
+}
+
+// invalid records f as invalid unless an earlier field was.
+func (s *fillState) invalid(f *deb822.Field, canon, format string, args ...any) {
+	if s.badLine == 0 {
+		s.badLine, s.badName, s.badMsg = f.Line, canon, fmt.Sprintf(format, args...)
+	}
+}
+
 // fill sets pkg from the fields of st.
 func (p *parser) fill(pkg *Package, st *deb822.Stanza) error {
-	have := 0
-	var srcVersion []byte
-	var srcLine int
-	var badLine int
-	var badName, badMsg string
+	var s fillState
 	for i := range st.Fields {
 		f := &st.Fields[i]
 		id, canon := lookup(f.Name)
-		if id == fUnknown {
-			continue
-		}
-		v := f.Value
-		switch id {
-		case fPackage:
-			pkg.Name = str(v)
-			if len(v) > 0 {
-				have |= hPackage
-			}
-		case fVersion:
-			pkg.Version = str(v)
-			if len(v) > 0 {
-				have |= hVersion
-			}
-		case fArchitecture:
-			pkg.Architecture = p.arch.get(v)
-			if len(v) > 0 {
-				have |= hArchitecture
-			}
-		case fMultiArch:
-			pkg.MultiArch = p.multiArch.get(v)
-		case fSource:
-			// "name" or "name (version)".
-			have |= hSource
-			srcLine = f.Line
-			name := v
-			srcVersion = nil
-			if i := bytes.IndexByte(v, ' '); i >= 0 {
-				name = v[:i]
-				rest := bytes.TrimLeft(v[i:], " \t")
-				if len(rest) < 3 || rest[0] != '(' || rest[len(rest)-1] != ')' {
-					if badLine == 0 {
-						badLine, badName, badMsg = f.Line, canon, fmt.Sprintf("invalid Source %q", v)
-					}
-					continue
-				}
-				srcVersion = bytes.TrimSpace(rest[1 : len(rest)-1])
-				if len(srcVersion) == 0 {
-					if badLine == 0 {
-						badLine, badName, badMsg = f.Line, canon, fmt.Sprintf("invalid Source %q", v)
-					}
-					continue
-				}
-			}
-			pkg.Source = str(name)
-		case fEssential:
-			switch {
-			case equalFold(v, "yes"):
-				pkg.Essential = true
-			case equalFold(v, "no"):
-				pkg.Essential = false
-			default:
-				if badLine == 0 {
-					badLine, badName, badMsg = f.Line, canon, fmt.Sprintf("invalid Essential %q (want yes or no)", v)
-				}
-			}
-		case fPriority:
-			pkg.Priority = p.priority.get(v)
-		case fSection:
-			pkg.Section = p.section.get(v)
-		case fMaintainer:
-			pkg.Maintainer = p.maintainer.get(v)
-		case fHomepage:
-			pkg.Homepage = str(v)
-		case fDescription:
-			if i := bytes.IndexByte(v, '\n'); i >= 0 {
-				v = v[:i]
-			}
-			pkg.Description = str(v)
-		case fDepends:
-			pkg.Depends = relation(v)
-		case fPreDepends:
-			pkg.PreDepends = relation(v)
-		case fRecommends:
-			pkg.Recommends = relation(v)
-		case fSuggests:
-			pkg.Suggests = relation(v)
-		case fProvides:
-			pkg.Provides = relation(v)
-		case fConflicts:
-			pkg.Conflicts = relation(v)
-		case fBreaks:
-			pkg.Breaks = relation(v)
-		case fReplaces:
-			pkg.Replaces = relation(v)
-		case fFilename:
-			pkg.Filename = str(v)
-			if len(v) > 0 {
-				have |= hFilename
-			}
-		case fSize, fInstalledSize:
-			n, ok := parseSize(v)
-			if !ok {
-				if badLine == 0 {
-					badLine, badName, badMsg = f.Line, canon, fmt.Sprintf("invalid %s %q", canon, v)
-				}
-				continue
-			}
-			if id == fSize {
-				pkg.Size = n
-				have |= hSize
-			} else {
-				pkg.InstalledSize = n
-			}
-		case fSHA256:
-			if !isSHA256(v) {
-				if badLine == 0 {
-					badLine, badName, badMsg = f.Line, canon, fmt.Sprintf("invalid SHA256 %q", v)
-				}
-				continue
-			}
-			pkg.SHA256 = str(v)
-			have |= hSHA256
+		switch {
+		case id == fUnknown:
+		case id == fSource:
+			s.source(pkg, f, canon)
+		case id == fEssential, id == fSize, id == fInstalledSize, id == fSHA256:
+			s.checked(pkg, f, id, canon)
+		default:
+			p.plain(pkg, &s, f, id)
 		}
 	}
-	if badLine != 0 || have&hAll != hAll {
-		return p.stanzaError(pkg, st, have, badLine, badName, badMsg)
+	if s.badLine != 0 || s.have&hAll != hAll {
+		return p.stanzaError(pkg, st, s.have, s.badLine, s.badName, s.badMsg)
 	}
-	if have&hSource == 0 {
+	if s.have&hSource == 0 {
 		pkg.Source = pkg.Name
 	}
-	if srcVersion != nil {
-		pkg.SourceVersion = str(srcVersion)
+	if s.srcVersion != nil {
+		pkg.SourceVersion = str(s.srcVersion)
 	} else {
 		pkg.SourceVersion = pkg.Version
 	}
 	if pkg.Source == "" {
-		return &ParseError{Line: srcLine, Package: pkg.Name, Field: "Source", Msg: "empty Source"}
+		return &ParseError{Line: s.srcLine, Package: pkg.Name, Field: "Source", Msg: "empty Source"}
 	}
 	return nil
+}
+
+// plain sets a field that is taken as written: identity, text (interned
+// where few values repeat often) and relationship fields.
+func (p *parser) plain(pkg *Package, s *fillState, f *deb822.Field, id int) {
+	v := f.Value
+	switch id {
+	case fPackage:
+		pkg.Name = str(v)
+		s.seen(v, hPackage)
+	case fVersion:
+		pkg.Version = str(v)
+		s.seen(v, hVersion)
+	case fArchitecture:
+		pkg.Architecture = p.arch.get(v)
+		s.seen(v, hArchitecture)
+	case fFilename:
+		pkg.Filename = str(v)
+		s.seen(v, hFilename)
+	case fMultiArch:
+		pkg.MultiArch = p.multiArch.get(v)
+	case fPriority:
+		pkg.Priority = p.priority.get(v)
+	case fSection:
+		pkg.Section = p.section.get(v)
+	case fMaintainer:
+		pkg.Maintainer = p.maintainer.get(v)
+	case fHomepage:
+		pkg.Homepage = str(v)
+	case fDescription:
+		if i := bytes.IndexByte(v, '\n'); i >= 0 {
+			v = v[:i]
+		}
+		pkg.Description = str(v)
+	default:
+		if r := relationOf(pkg, id); r != nil {
+			*r = relation(v)
+		}
+	}
+}
+
+// seen marks a required field as present when its value is not empty.
+func (s *fillState) seen(v []byte, bit int) {
+	if len(v) > 0 {
+		s.have |= bit
+	}
+}
+
+// relationOf returns where the relationship field id goes, or nil.
+func relationOf(pkg *Package, id int) *string {
+	switch id {
+	case fDepends:
+		return &pkg.Depends
+	case fPreDepends:
+		return &pkg.PreDepends
+	case fRecommends:
+		return &pkg.Recommends
+	case fSuggests:
+		return &pkg.Suggests
+	case fProvides:
+		return &pkg.Provides
+	case fConflicts:
+		return &pkg.Conflicts
+	case fBreaks:
+		return &pkg.Breaks
+	case fReplaces:
+		return &pkg.Replaces
+	}
+	return nil
+}
+
+// source reads "Source: name" or "Source: name (version)".
+func (s *fillState) source(pkg *Package, f *deb822.Field, canon string) {
+	v := f.Value
+	s.have |= hSource
+	s.srcLine = f.Line
+	name := v
+	s.srcVersion = nil
+	if i := bytes.IndexByte(v, ' '); i >= 0 {
+		name = v[:i]
+		rest := bytes.TrimLeft(v[i:], " \t")
+		if len(rest) < 3 || rest[0] != '(' || rest[len(rest)-1] != ')' {
+			s.invalid(f, canon, "invalid Source %q", v)
+			return
+		}
+		s.srcVersion = bytes.TrimSpace(rest[1 : len(rest)-1])
+		if len(s.srcVersion) == 0 {
+			s.invalid(f, canon, "invalid Source %q", v)
+			return
+		}
+	}
+	pkg.Source = str(name)
+}
+
+// checked sets a field whose value must have a form: Essential (yes or
+// no), Size and Installed-Size (numbers), SHA256 (64 hex digits).
+func (s *fillState) checked(pkg *Package, f *deb822.Field, id int, canon string) {
+	v := f.Value
+	switch id {
+	case fEssential:
+		switch {
+		case equalFold(v, "yes"):
+			pkg.Essential = true
+		case equalFold(v, "no"):
+			pkg.Essential = false
+		default:
+			s.invalid(f, canon, "invalid Essential %q (want yes or no)", v)
+		}
+	case fSize, fInstalledSize:
+		n, ok := parseSize(v)
+		if !ok {
+			s.invalid(f, canon, "invalid %s %q", canon, v)
+			return
+		}
+		if id == fSize {
+			pkg.Size = n
+			s.have |= hSize
+		} else {
+			pkg.InstalledSize = n
+		}
+	case fSHA256:
+		if !isSHA256(v) {
+			s.invalid(f, canon, "invalid SHA256 %q", v)
+			return
+		}
+		pkg.SHA256 = str(v)
+		s.have |= hSHA256
+	}
 }
 
 func (p *parser) stanzaError(pkg *Package, st *deb822.Stanza, have, badLine int, badName, badMsg string) error {
