@@ -28,6 +28,25 @@ func SPDX(in Input) ([]byte, error) {
 	}
 	refs := map[string]string{}
 	pkgs := in.packages(refs)
+	doc := spdxDocument(in)
+	ids := map[string]string{}
+	for _, p := range pkgs {
+		id := spdxPackageID(p)
+		ids[p.Name] = id
+		doc.Packages = append(doc.Packages, spdxPackage(p, id))
+	}
+	doc.Relationships = append(doc.Relationships, spdxRelationships(pkgs, ids)...)
+	doc.OtherLicenses = spdxOtherLicenses(refs)
+	var buf bytes.Buffer
+	if err := spdxjson.Write(doc, &buf, spdxjson.Indent("  "), spdxjson.EscapeHTML(false)); err != nil {
+		return nil, fmt.Errorf("sbom: spdx %s %s: %w", in.Name, in.Arch, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// spdxDocument is the document describing the image, without its
+// packages.
+func spdxDocument(in Input) *spdx.Document {
 	root := &spdx.Package{
 		PackageName:             in.Name,
 		PackageSPDXIdentifier:   common.ElementID(strings.TrimPrefix(SPDXImageID, "SPDXRef-")),
@@ -44,7 +63,7 @@ func SPDX(in Input) ([]byte, error) {
 			{Category: common.CategoryPackageManager, RefType: common.TypePackageManagerPURL, Locator: in.imagePURL()},
 		},
 	}
-	doc := &spdx.Document{
+	return &spdx.Document{
 		SPDXVersion:       spdx.Version,
 		DataLicense:       spdx.DataLicense,
 		SPDXIdentifier:    common.ElementID(strings.TrimPrefix(SPDXDocumentID, "SPDXRef-")),
@@ -59,69 +78,75 @@ func SPDX(in Input) ([]byte, error) {
 			RefA: common.MakeDocElementID("", "DOCUMENT"), RefB: common.MakeDocElementID("", "image"), Relationship: common.TypeRelationshipDescribe,
 		}},
 	}
-	ids := map[string]string{}
+}
+
+// spdxPackage is one installed .deb.
+func spdxPackage(p Package, id string) *spdx.Package {
+	loc := p.URL
+	if loc == "" {
+		loc = "NOASSERTION"
+	}
+	return &spdx.Package{
+		PackageName:             p.Name,
+		PackageSPDXIdentifier:   common.ElementID(id),
+		PackageVersion:          p.Version,
+		PackageFileName:         baseName(p.Filename),
+		PackageSupplier:         supplier(p.Maintainer),
+		PackageDownloadLocation: loc,
+		PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: p.SHA256}},
+		PackageSourceInfo:       fmt.Sprintf("built package from: %s %s", p.Source, p.SourceVersion),
+		PackageLicenseConcluded: "NOASSERTION",
+		PackageLicenseDeclared:  p.License,
+		PackageCopyrightText:    "NOASSERTION",
+		PackageComment:          fmt.Sprintf("architecture: %s; suite: %s", p.Architecture, p.Suite),
+		PrimaryPackagePurpose:   "LIBRARY",
+		PackageExternalReferences: []*spdx.PackageExternalReference{
+			{Category: common.CategoryPackageManager, RefType: common.TypePackageManagerPURL, Locator: p.PURL},
+		},
+	}
+}
+
+// spdxRelationships says the image contains every package and depends on
+// the roots, and which package depends on which, in this order.
+func spdxRelationships(pkgs []Package, ids map[string]string) []*spdx.Relationship {
+	var out []*spdx.Relationship
+	rel := func(a, b string, typ string) {
+		out = append(out, &spdx.Relationship{RefA: common.MakeDocElementID("", a), RefB: common.MakeDocElementID("", b), Relationship: typ})
+	}
 	for _, p := range pkgs {
-		id := spdxPackageID(p)
-		ids[p.Name] = id
-		loc := p.URL
-		if loc == "" {
-			loc = "NOASSERTION"
+		rel("image", ids[p.Name], common.TypeRelationshipContains)
+	}
+	for _, p := range pkgs {
+		if isRoot(p) {
+			rel("image", ids[p.Name], common.TypeRelationshipDependsOn)
 		}
-		sp := &spdx.Package{
-			PackageName:             p.Name,
-			PackageSPDXIdentifier:   common.ElementID(id),
-			PackageVersion:          p.Version,
-			PackageFileName:         baseName(p.Filename),
-			PackageSupplier:         supplier(p.Maintainer),
-			PackageDownloadLocation: loc,
-			PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: p.SHA256}},
-			PackageSourceInfo:       fmt.Sprintf("built package from: %s %s", p.Source, p.SourceVersion),
-			PackageLicenseConcluded: "NOASSERTION",
-			PackageLicenseDeclared:  p.License,
-			PackageCopyrightText:    "NOASSERTION",
-			PackageComment:          fmt.Sprintf("architecture: %s; suite: %s", p.Architecture, p.Suite),
-			PrimaryPackagePurpose:   "LIBRARY",
-			PackageExternalReferences: []*spdx.PackageExternalReference{
-				{Category: common.CategoryPackageManager, RefType: common.TypePackageManagerPURL, Locator: p.PURL},
-			},
-		}
-		doc.Packages = append(doc.Packages, sp)
-		doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-			RefA: common.MakeDocElementID("", "image"), RefB: common.MakeDocElementID("", id), Relationship: common.TypeRelationshipContains,
-		})
 	}
 	deps := dependsOn(pkgs)
 	for _, p := range pkgs {
-		if isRoot(p) {
-			doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-				RefA: common.MakeDocElementID("", "image"), RefB: common.MakeDocElementID("", ids[p.Name]), Relationship: common.TypeRelationshipDependsOn,
-			})
-		}
-	}
-	for _, p := range pkgs {
 		for _, d := range deps[p.Name] {
-			doc.Relationships = append(doc.Relationships, &spdx.Relationship{
-				RefA: common.MakeDocElementID("", ids[p.Name]), RefB: common.MakeDocElementID("", ids[d]), Relationship: common.TypeRelationshipDependsOn,
-			})
+			rel(ids[p.Name], ids[d], common.TypeRelationshipDependsOn)
 		}
 	}
+	return out
+}
+
+// spdxOtherLicenses declares the LicenseRef- ids used for license names
+// SPDX does not know, sorted by id.
+func spdxOtherLicenses(refs map[string]string) []*spdx.OtherLicense {
 	refIDs := make([]string, 0, len(refs))
 	for id := range refs {
 		refIDs = append(refIDs, id)
 	}
 	sort.Strings(refIDs)
+	var out []*spdx.OtherLicense
 	for _, id := range refIDs {
-		doc.OtherLicenses = append(doc.OtherLicenses, &spdx.OtherLicense{
+		out = append(out, &spdx.OtherLicense{
 			LicenseIdentifier: id,
 			LicenseName:       refs[id],
 			ExtractedText:     fmt.Sprintf("The license Debian's machine-readable copyright files call %q; its text is in the package's /usr/share/doc/<package>/copyright.", refs[id]),
 		})
 	}
-	var buf bytes.Buffer
-	if err := spdxjson.Write(doc, &buf, spdxjson.Indent("  "), spdxjson.EscapeHTML(false)); err != nil {
-		return nil, fmt.Errorf("sbom: spdx %s %s: %w", in.Name, in.Arch, err)
-	}
-	return buf.Bytes(), nil
+	return out
 }
 
 // spdxPackageID is "deb-<name>-<12 hex of the .deb's sha256>" with
