@@ -77,95 +77,129 @@ func (a *Archive) Files(t testing.TB) map[string][]byte {
 	t.Helper()
 	files := map[string][]byte{}
 	for _, s := range a.Suites {
-		arch := s.Archive
-		if arch == "" {
-			arch = "debian"
-		}
-		archs := s.Architectures
-		if len(archs) == 0 {
-			archs = []string{"amd64", "arm64"}
-		}
-		comps := s.Compressions
-		if comps == nil {
-			comps = []string{"xz", "gz"}
-		}
-		dist := "/" + arch + "/dists/" + s.Name + "/"
-		type entry struct {
-			path string
-			data []byte
-		}
-		var listed []entry
-		for _, a := range archs {
-			var idx bytes.Buffer
-			pkgs := append([]Package(nil), s.Packages...)
-			sort.SliceStable(pkgs, func(i, j int) bool { return pkgs[i].Name < pkgs[j].Name })
-			for _, p := range pkgs {
-				if p.Arch != a && p.Arch != "all" {
-					continue
-				}
-				deb := p.Deb
-				if deb == nil {
-					deb = []byte("!<arch>\nplaceholder " + p.Name + " " + p.Version + " " + p.Arch + "\n")
-				}
-				fn := fmt.Sprintf("pool/main/%s/%s/%s_%s_%s.deb", p.Name[:1], p.Name, p.Name, strings.ReplaceAll(p.Version, ":", "%3a"), p.Arch)
-				files["/"+arch+"/"+fn] = deb
-				fmt.Fprintf(&idx, "Package: %s\nVersion: %s\nArchitecture: %s\n", p.Name, p.Version, p.Arch)
-				keys := make([]string, 0, len(p.Fields))
-				for k := range p.Fields {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				for _, k := range keys {
-					fmt.Fprintf(&idx, "%s: %s\n", k, p.Fields[k])
-				}
-				if _, ok := p.Fields["Maintainer"]; !ok {
-					idx.WriteString("Maintainer: Test Maintainer <test@example.org>\n")
-				}
-				if _, ok := p.Fields["Description"]; !ok {
-					fmt.Fprintf(&idx, "Description: fixture package %s\n a longer description\n .\n of %s\n", p.Name, p.Name)
-				}
-				sum := sha256.Sum256(deb)
-				fmt.Fprintf(&idx, "Filename: %s\nSize: %d\nSHA256: %s\n\n", fn, len(deb), hex.EncodeToString(sum[:]))
-			}
-			base := "main/binary-" + a + "/Packages"
-			listed = append(listed, entry{base, idx.Bytes()})
-			for _, c := range comps {
-				listed = append(listed, entry{base + "." + c, compress(t, c, idx.Bytes())})
-			}
-		}
-		var rel bytes.Buffer
-		codename := s.Codename
-		if codename == "" {
-			codename = s.Name
-		}
-		date := s.Date
-		if date.IsZero() {
-			date = DefaultDate
-		}
-		fmt.Fprintf(&rel, "Origin: Debian\nLabel: Debian\nSuite: %s\nCodename: %s\nDate: %s\n", s.Name, codename, date.UTC().Format(time.RFC1123))
-		if !s.ValidUntil.IsZero() {
-			fmt.Fprintf(&rel, "Valid-Until: %s\n", s.ValidUntil.UTC().Format(time.RFC1123))
-		}
-		if !s.NoByHash {
-			rel.WriteString("Acquire-By-Hash: yes\n")
-		}
-		fmt.Fprintf(&rel, "Architectures: %s\nComponents: main\nDescription: fixture %s\nSHA256:\n", strings.Join(archs, " "), s.Name)
-		for _, e := range listed {
-			sum := sha256.Sum256(e.data)
-			h := hex.EncodeToString(sum[:])
-			fmt.Fprintf(&rel, " %s %8d %s\n", h, len(e.data), e.path)
-			if strings.HasSuffix(e.path, "/Packages") {
-				continue // Debian lists the uncompressed index but does not publish it
-			}
-			files[dist+e.path] = e.data
-			if !s.NoByHash {
-				files[dist+path.Dir(e.path)+"/by-hash/SHA256/"+h] = e.data
-			}
-		}
-		files[dist+"Release"] = rel.Bytes()
-		files[dist+"InRelease"] = releasetest.ClearSignAt(t, date, rel.Bytes(), a.Signers...)
+		a.addSuite(t, files, s.withDefaults())
 	}
 	return files
+}
+
+// withDefaults fills in what the suite leaves out.
+func (s Suite) withDefaults() Suite {
+	if s.Archive == "" {
+		s.Archive = "debian"
+	}
+	if len(s.Architectures) == 0 {
+		s.Architectures = []string{"amd64", "arm64"}
+	}
+	if s.Compressions == nil {
+		s.Compressions = []string{"xz", "gz"}
+	}
+	if s.Codename == "" {
+		s.Codename = s.Name
+	}
+	if s.Date.IsZero() {
+		s.Date = DefaultDate
+	}
+	return s
+}
+
+// indexFile is one file a Release file lists, by its path below the
+// suite directory.
+type indexFile struct {
+	path string
+	data []byte
+}
+
+// addSuite renders one suite (defaults filled in): its pool files, its
+// Packages indices in every compression, Release and InRelease.
+func (a *Archive) addSuite(t testing.TB, files map[string][]byte, s Suite) {
+	dist := "/" + s.Archive + "/dists/" + s.Name + "/"
+	var listed []indexFile
+	for _, arch := range s.Architectures {
+		idx := packagesIndex(files, s, arch)
+		base := "main/binary-" + arch + "/Packages"
+		listed = append(listed, indexFile{base, idx})
+		for _, c := range s.Compressions {
+			listed = append(listed, indexFile{base + "." + c, compress(t, c, idx)})
+		}
+	}
+	rel := releaseFile(s, listed)
+	for _, e := range listed {
+		if strings.HasSuffix(e.path, "/Packages") {
+			continue // Debian lists the uncompressed index but does not publish it
+		}
+		files[dist+e.path] = e.data
+		if !s.NoByHash {
+			files[dist+path.Dir(e.path)+"/by-hash/SHA256/"+sha256Hex(e.data)] = e.data
+		}
+	}
+	files[dist+"Release"] = rel
+	files[dist+"InRelease"] = releasetest.ClearSignAt(t, s.Date, rel, a.Signers...)
+}
+
+// packagesIndex returns the Packages index of one architecture of the
+// suite (packages of that architecture and "all", by name) and adds their
+// .debs to files.
+func packagesIndex(files map[string][]byte, s Suite, arch string) []byte {
+	var idx bytes.Buffer
+	pkgs := append([]Package(nil), s.Packages...)
+	sort.SliceStable(pkgs, func(i, j int) bool { return pkgs[i].Name < pkgs[j].Name })
+	for _, p := range pkgs {
+		if p.Arch != arch && p.Arch != "all" {
+			continue
+		}
+		deb := p.Deb
+		if deb == nil {
+			deb = []byte("!<arch>\nplaceholder " + p.Name + " " + p.Version + " " + p.Arch + "\n")
+		}
+		fn := fmt.Sprintf("pool/main/%s/%s/%s_%s_%s.deb", p.Name[:1], p.Name, p.Name, strings.ReplaceAll(p.Version, ":", "%3a"), p.Arch)
+		files["/"+s.Archive+"/"+fn] = deb
+		writeStanza(&idx, p, fn, deb)
+	}
+	return idx.Bytes()
+}
+
+// writeStanza writes a package's Packages stanza: its identity, its extra
+// fields by name, a default Maintainer and Description, and where its .deb
+// is.
+func writeStanza(idx *bytes.Buffer, p Package, fn string, deb []byte) {
+	fmt.Fprintf(idx, "Package: %s\nVersion: %s\nArchitecture: %s\n", p.Name, p.Version, p.Arch)
+	keys := make([]string, 0, len(p.Fields))
+	for k := range p.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(idx, "%s: %s\n", k, p.Fields[k])
+	}
+	if _, ok := p.Fields["Maintainer"]; !ok {
+		idx.WriteString("Maintainer: Test Maintainer <test@example.org>\n")
+	}
+	if _, ok := p.Fields["Description"]; !ok {
+		fmt.Fprintf(idx, "Description: fixture package %s\n a longer description\n .\n of %s\n", p.Name, p.Name)
+	}
+	fmt.Fprintf(idx, "Filename: %s\nSize: %d\nSHA256: %s\n\n", fn, len(deb), sha256Hex(deb))
+}
+
+// releaseFile is the suite's Release file listing the index files.
+func releaseFile(s Suite, listed []indexFile) []byte {
+	var rel bytes.Buffer
+	fmt.Fprintf(&rel, "Origin: Debian\nLabel: Debian\nSuite: %s\nCodename: %s\nDate: %s\n", s.Name, s.Codename, s.Date.UTC().Format(time.RFC1123))
+	if !s.ValidUntil.IsZero() {
+		fmt.Fprintf(&rel, "Valid-Until: %s\n", s.ValidUntil.UTC().Format(time.RFC1123))
+	}
+	if !s.NoByHash {
+		rel.WriteString("Acquire-By-Hash: yes\n")
+	}
+	fmt.Fprintf(&rel, "Architectures: %s\nComponents: main\nDescription: fixture %s\nSHA256:\n", strings.Join(s.Architectures, " "), s.Name)
+	for _, e := range listed {
+		fmt.Fprintf(&rel, " %s %8d %s\n", sha256Hex(e.data), len(e.data), e.path)
+	}
+	return rel.Bytes()
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func compress(t testing.TB, kind string, data []byte) []byte {
