@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/debian/fetch"
@@ -91,30 +93,27 @@ func TestLiveCatalog(t *testing.T) {
 	reports := make([]*testrun.Report, len(defs))
 	var mu sync.Mutex
 	var buildTime time.Duration
-	sem := make(chan struct{}, 2)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(2)
 	start = time.Now()
 	for i, def := range defs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			layout := filepath.Join(dir, "layouts", strings.TrimSuffix(filepath.Base(def), ".yaml")+"-"+filepath.Base(filepath.Dir(def)))
 			bs := time.Now()
 			res, err := build.Build(ctx, def, build.Options{Fetcher: f, Output: layout})
 			if err != nil {
 				reports[i] = &testrun.Report{Definition: def, Err: "build: " + err.Error()}
-				return
+				return nil
 			}
 			mu.Lock()
 			buildTime += time.Since(bs)
 			mu.Unlock()
 			reports[i] = testrun.RunFile(ctx, def, testrun.Source{Layout: layout, Arch: arch}, testrun.Options{Engine: eng})
 			t.Logf("%s: %s, %d tests, %d failed", filepath.Base(filepath.Dir(def))+"/"+filepath.Base(def), res.Ref, len(reports[i].Tests), reports[i].Failed())
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait()
 	var summary bytes.Buffer
 	testrun.WriteSummary(&summary, reports)
 	t.Logf("built and tested %d images in %.1fs (builds %.1fs of worker time)\n%s", len(defs), time.Since(start).Seconds(), buildTime.Seconds(), summary.String())
