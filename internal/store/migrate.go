@@ -81,6 +81,21 @@ var migrations = []migration{
 			PRIMARY KEY (snapshot_id, stream)
 		)`,
 	}},
+	{2, "release lock text, failed publish attempts", []string{
+		// The lock a release was built from, in its canonical text: the
+		// next release's package diff and today's gate are computed from
+		// it, whatever the definition's lock says by then.
+		`ALTER TABLE releases ADD COLUMN lock_text TEXT NOT NULL DEFAULT ''`,
+		`CREATE TABLE failures (
+			id {{id}},
+			stream TEXT NOT NULL,
+			build_key TEXT NOT NULL DEFAULT '',
+			step TEXT NOT NULL,
+			message TEXT NOT NULL,
+			at TEXT NOT NULL
+		)`,
+		`CREATE INDEX failures_stream ON failures (stream, id)`,
+	}},
 }
 
 // migrate applies the migrations not yet recorded, each once and in its

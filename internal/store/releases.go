@@ -11,7 +11,7 @@ import (
 
 const releaseCols = `r.id, r.stream, r.tag, r.day, r.n, r.digest, r.lock_digest, r.build_key,
 	r.packages, r.cves_fixed, r.tests, r.scan, r.gate, r.state,
-	r.archive_published_at, r.detected_at, r.built_at, r.published_at, r.rolled_back_at, r.rollback_reason`
+	r.archive_published_at, r.detected_at, r.built_at, r.published_at, r.rolled_back_at, r.rollback_reason, r.lock_text`
 
 // releaseRow scans releaseCols (and then any extra destinations).
 func scanRelease(sc interface{ Scan(...any) error }, extra ...any) (Release, error) {
@@ -19,7 +19,7 @@ func scanRelease(sc interface{ Scan(...any) error }, extra ...any) (Release, err
 	var pk, cv, te, sca, ga string
 	var ap, de, bu, pu, rb sql.NullString
 	dest := append([]any{&r.ID, &r.Stream, &r.Tag, &r.Day, &r.N, &r.Digest, &r.LockDigest, &r.BuildKey,
-		&pk, &cv, &te, &sca, &ga, &r.State, &ap, &de, &bu, &pu, &rb, &r.RollbackReason}, extra...)
+		&pk, &cv, &te, &sca, &ga, &r.State, &ap, &de, &bu, &pu, &rb, &r.RollbackReason, &r.Lock}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return r, err
 	}
@@ -91,10 +91,10 @@ func (s *sqlStore) reserve(ctx context.Context, tx *sql.Tx, r Release, tag func(
 		}
 	}
 	rows, err := tx.QueryContext(ctx, s.d.bind(`INSERT INTO releases (stream, tag, day, n, digest, lock_digest, build_key,
-		packages, cves_fixed, tests, scan, gate, state, archive_published_at, detected_at, built_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`),
+		packages, cves_fixed, tests, scan, gate, state, archive_published_at, detected_at, built_at, lock_text)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`),
 		r.Stream, tag(n), r.Day, n, r.Digest, r.LockDigest, r.BuildKey, js[0], js[1], js[2], js[3], js[4], Pending,
-		nullTime(r.ArchivePublished), nullTime(r.Detected), nullTime(r.Built))
+		nullTime(r.ArchivePublished), nullTime(r.Detected), nullTime(r.Built), r.Lock)
 	if err != nil {
 		return Release{}, false, err
 	}

@@ -114,6 +114,22 @@ type Release struct {
 	// rolled-back release is not promoted again unless forced.
 	RolledBack     time.Time
 	RollbackReason string
+
+	// Lock is the canonical text of the lock the release was built from
+	// ("" for releases recorded before it was kept).
+	Lock string
+}
+
+// Failure is a publish attempt a step stopped: nothing was pushed.
+type Failure struct {
+	ID       int64
+	Stream   string
+	BuildKey string
+	// Step is the step that failed: build, tests, gate, sign, push,
+	// frozen.
+	Step    string
+	Message string
+	At      time.Time
 }
 
 // Move is one channel move: a channel's tag set to a release.
@@ -197,6 +213,11 @@ type Store interface {
 	// result also records a passed full test suite on its release.
 	RecordSnapshot(ctx context.Context, s Snapshot) (Snapshot, error)
 	Snapshots(ctx context.Context, limit int) ([]Snapshot, error)
+
+	// RecordFailure records a publish attempt that failed; Failures
+	// lists a stream's, oldest first.
+	RecordFailure(ctx context.Context, f Failure) error
+	Failures(ctx context.Context, stream string) ([]Failure, error)
 
 	// Overview reads every stream with its channel heads and newest
 	// release in a few queries.
