@@ -46,8 +46,15 @@ type State struct {
 
 func stateRef(k Kind) string     { return "vuln/state/" + string(k) }
 func indexRef(sum string) string { return "vuln/index/1/" + sum }
-func errNoData(k Kind) error {
-	return fmt.Errorf("no %s data: run `temper vuln update` (or pass --%s FILE)", k, k)
+func errNoData(k Kind) error { return &NoDataError{Kind: k} }
+
+// NoDataError is Load's error when a required data set was never fetched
+// (and no file names it): callers that may go on without data, such as a
+// build whose gate is skipped, recognise it with errors.As.
+type NoDataError struct{ Kind Kind }
+
+func (e *NoDataError) Error() string {
+	return fmt.Sprintf("no %s data: run `temper vuln update` (or pass --%s FILE)", e.Kind, e.Kind)
 }
 
 // LoadState returns the state of data set k, or ok=false when temper has none.

@@ -14,9 +14,64 @@ type sourceKey struct{ name, version string }
 
 // Scan matches every package of the lock against db for the lock's
 // release. definition is how the image is named in the report.
+//
+// It is allocation-bound over a catalog (a lock hits hundreds of
+// records), so findings and verdicts share one exactly sized array, and
+// verdicts skip the description, KEV and EPSS look-ups nothing reads.
 func Scan(definition string, lock *spec.Lock, db *DB) *Image {
-	img := &Image{Definition: definition, Release: lock.Release, Findings: []Finding{}}
-	bins := map[sourceKey][]Binary{}
+	img := &Image{Definition: definition, Release: lock.Release}
+	bins := lockedSources(lock, img)
+	keys := make([]sourceKey, 0, len(bins))
+	n := 0
+	for k := range bins {
+		keys = append(keys, k)
+		n += len(db.Index.Records(lock.Release, k.name))
+	}
+	slices.SortFunc(keys, func(a, b sourceKey) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return version.CompareStrings(a.version, b.version)
+	})
+	// Findings fill all from the front, verdicts from the back.
+	all := make([]Finding, n)
+	front, back := 0, n
+	for _, k := range keys {
+		recs := db.Index.Records(lock.Release, k.name)
+		if len(recs) == 0 {
+			continue
+		}
+		names := packageNames(bins[k]) // shared by the source's findings
+		for _, rec := range recs {
+			st := Classify(rec, k.version)
+			if st == Fixed || st == NotAffected {
+				back--
+				all[back] = verdict(k, rec, st, bins[k], names)
+				continue
+			}
+			all[front] = db.finding(k, rec, st, bins[k], names)
+			front++
+		}
+	}
+	img.Findings = all[:front:front]
+	img.Verdicts = all[back:]
+	slices.Reverse(img.Verdicts)
+	if len(img.Verdicts) == 0 {
+		img.Verdicts = nil
+	}
+	return img
+}
+
+// lockedSources groups the lock's binary packages, of every architecture,
+// by source key, and lists the architectures on img.
+func lockedSources(lock *spec.Lock, img *Image) map[sourceKey][]Binary {
+	size := 0
+	for _, a := range lock.Architectures {
+		if a != nil {
+			size = max(size, len(a.Packages))
+		}
+	}
+	bins := make(map[sourceKey][]Binary, size)
 	for arch, a := range lock.Architectures {
 		img.Architectures = append(img.Architectures, arch)
 		if a == nil {
@@ -28,37 +83,7 @@ func Scan(definition string, lock *spec.Lock, db *DB) *Image {
 		}
 	}
 	sort.Strings(img.Architectures)
-	keys := make([]sourceKey, 0, len(bins))
-	for k := range bins {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].name != keys[j].name {
-			return keys[i].name < keys[j].name
-		}
-		return version.CompareStrings(keys[i].version, keys[j].version) < 0
-	})
-	n := 0
-	for _, k := range keys {
-		n += len(db.Index.Records(lock.Release, k.name))
-	}
-	img.Findings = make([]Finding, 0, n) // one allocation, not a doubling series
-	for _, k := range keys {
-		recs := db.Index.Records(lock.Release, k.name)
-		if len(recs) == 0 {
-			continue
-		}
-		names := packageNames(bins[k]) // shared by the source's findings
-		for _, rec := range recs {
-			f := db.finding(k, rec, bins[k], names)
-			if f.Status == Fixed || f.Status == NotAffected {
-				img.Verdicts = append(img.Verdicts, f)
-			} else {
-				img.Findings = append(img.Findings, f)
-			}
-		}
-	}
-	return img
+	return bins
 }
 
 // SourceVersion is the version matching uses for a locked package: its
@@ -85,21 +110,31 @@ func stripBinNMU(v string) string {
 	return v[:i]
 }
 
-// finding applies the matching table to one tracker record.
-func (db *DB) finding(k sourceKey, rec Record, bins []Binary, names []string) Finding {
+// finding is one record's finding of status st (a Classify result).
+func (db *DB) finding(k sourceKey, rec Record, st Status, bins []Binary, names []string) Finding {
+	f := verdict(k, rec, st, bins, names)
+	f.Description = db.Index.Description(rec.ID)
+	if _, ok := db.KEV[rec.ID]; ok {
+		kev := db.KEV[rec.ID] // copied only when present: most ids are not in KEV
+		f.KEV = &kev
+	}
+	if _, ok := db.EPSS[rec.ID]; ok {
+		e := db.EPSS[rec.ID]
+		f.EPSS = &e
+	}
+	return f
+}
+
+// verdict is what OpenVEX needs of a record: a finding without the
+// description, KEV and EPSS.
+func verdict(k sourceKey, rec Record, st Status, bins []Binary, names []string) Finding {
 	f := Finding{
-		ID: rec.ID, Source: k.name, SourceVersion: k.version, Status: Classify(rec, k.version),
+		ID: rec.ID, Source: k.name, SourceVersion: k.version, Status: st,
 		FixedVersion: rec.FixedVersion, Urgency: rec.Urgency, UrgencyFromNVD: rec.UrgencyFromNVD,
-		Description: db.Index.Description(rec.ID), Comment: rec.Comment, Binaries: bins, Packages: names,
+		Comment: rec.Comment, Binaries: bins, Packages: names,
 	}
 	if f.Urgency == "" {
 		f.Urgency = "not yet assigned"
-	}
-	if kev, ok := db.KEV[rec.ID]; ok {
-		f.KEV = &kev
-	}
-	if e, ok := db.EPSS[rec.ID]; ok {
-		f.EPSS = &e
 	}
 	return f
 }
