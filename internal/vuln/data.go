@@ -46,7 +46,7 @@ type State struct {
 
 func stateRef(k Kind) string     { return "vuln/state/" + string(k) }
 func indexRef(sum string) string { return "vuln/index/1/" + sum }
-func errNoData(k Kind) error { return &NoDataError{Kind: k} }
+func errNoData(k Kind) error     { return &NoDataError{Kind: k} }
 
 // NoDataError is Load's error when a required data set was never fetched
 // (and no file names it): callers that may go on without data, such as a
