@@ -37,6 +37,9 @@ func (s *Service) checkFrozen(ctx context.Context, st store.Stream, channel stri
 		if err := s.Store.Freeze(ctx, st.Name, now); err != nil {
 			return err
 		}
+		if err := s.markEndOfLife(ctx, st); err != nil {
+			return err
+		}
 	}
 	reason := "end of life"
 	if st.EOL != "" {
@@ -72,4 +75,41 @@ func FreezeMessage(st store.Stream) string {
 		return "frozen"
 	}
 	return fmt.Sprintf("frozen: end of life %s", st.EOL)
+}
+
+// EndOfLifeAnnotation marks the release a frozen stream's production tag
+// keeps, with the date its Debian support ended.
+const EndOfLifeAnnotation = "dev.temper.end-of-life"
+
+// Annotator sets an annotation on what a tag names without changing the
+// image (LayoutTags: the index.json entry). A registry cannot do that
+// without a new digest, so there the mark is the status line only.
+type Annotator interface {
+	Annotate(ctx context.Context, repo, tag, key, value string) error
+}
+
+// markEndOfLife annotates the production tag of a stream being frozen.
+func (s *Service) markEndOfLife(ctx context.Context, st store.Stream) error {
+	a, ok := s.Tags.(Annotator)
+	if !ok {
+		return nil
+	}
+	name, version, err := SplitStream(st.Name)
+	if err != nil {
+		return err
+	}
+	chs := s.channels()
+	heads, err := s.heads(ctx, st.Name)
+	if err != nil {
+		return err
+	}
+	last := chs[len(chs)-1]
+	if _, ok := heads[last.Name]; !ok {
+		return nil
+	}
+	value := st.EOL
+	if value == "" {
+		value = "frozen " + s.now().Format(time.DateOnly)
+	}
+	return a.Annotate(ctx, name, last.Tag(version), EndOfLifeAnnotation, value)
 }

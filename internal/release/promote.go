@@ -142,11 +142,16 @@ func (s *Service) move(ctx context.Context, stream string, rel store.Release, fr
 	if err := s.Store.Move(ctx, m, rolledBack); err != nil {
 		return Moved{}, err
 	}
-	if s.Attest != nil {
-		p := Promotion{Stream: stream, Release: rel.Tag, Digest: rel.Digest, From: from, To: ch.Name, Time: m.At, Kind: kind, Rule: reason}
-		if err := s.Attest(ctx, p); err != nil {
-			return Moved{Move: m, Release: rel}, fmt.Errorf("%s %s → %s: moved, but the promotion attestation failed: %w", stream, rel.Tag, ch.Name, err)
-		}
+	if err := s.attest(ctx, rel, m); err != nil {
+		return Moved{Move: m, Release: rel}, fmt.Errorf("%s %s → %s: moved, but the promotion attestation failed: %w", stream, rel.Tag, ch.Name, err)
 	}
 	return Moved{Move: m, Release: rel}, nil
+}
+
+// attest hands a recorded move to the Attest hook.
+func (s *Service) attest(ctx context.Context, rel store.Release, m store.Move) error {
+	if s.Attest == nil {
+		return nil
+	}
+	return s.Attest(ctx, Promotion{Stream: m.Stream, Release: rel.Tag, Digest: rel.Digest, From: m.From, To: m.Channel, Time: m.At, Kind: m.Kind, Rule: m.Reason})
 }

@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/store"
 )
 
@@ -26,6 +27,12 @@ type Candidate struct {
 	Tests      store.Result
 	Scan       store.Result
 	Gate       store.Result
+	// Lock is the lock's canonical text, kept with the release.
+	Lock string
+	// Evidence, when set, is the build's signatures and attestations,
+	// written (Tags must implement Artifacts) after the immutable tag and
+	// before the first channel's.
+	Evidence *attest.Bundle
 
 	ArchivePublished, Detected, Built time.Time
 }
@@ -52,6 +59,7 @@ func (s *Service) Publish(ctx context.Context, c Candidate) (Published, error) {
 		return Published{}, err
 	}
 	if err := c.check(); err != nil {
+		s.recordFailure(ctx, c, err.rule, err.reason)
 		return Published{}, &Refusal{Stream: c.Stream.Name, Rule: err.rule, Reason: err.reason}
 	}
 	if err := s.Store.PutStream(ctx, c.Stream); err != nil {
@@ -63,6 +71,7 @@ func (s *Service) Publish(ctx context.Context, c Candidate) (Published, error) {
 	}
 	first := s.channels()[0]
 	if err := s.checkFrozen(ctx, st, first.Name); err != nil {
+		s.recordFailure(ctx, c, "frozen", err.Error())
 		return Published{}, err
 	}
 	now := s.now()
@@ -79,16 +88,55 @@ func (s *Service) Publish(ctx context.Context, c Candidate) (Published, error) {
 	}
 	reconciled, err := s.pushImmutable(ctx, name, rel, c.Index)
 	if err != nil {
+		s.recordFailure(ctx, c, "push", err.Error())
+		return Published{}, err
+	}
+	if err := s.putEvidence(ctx, name, c.Evidence); err != nil {
+		s.recordFailure(ctx, c, "sign", err.Error())
 		return Published{}, err
 	}
 	if err := s.Tags.Put(ctx, name, first.Tag(version), rel.Digest); err != nil {
+		s.recordFailure(ctx, c, "push", err.Error())
 		return Published{}, fmt.Errorf("%s: channel %s: %w", rel.Tag, first.Name, err)
 	}
-	rel, err = s.Store.ConfirmRelease(ctx, rel.ID, s.now(), store.Move{Stream: c.Stream.Name, Channel: first.Name, Kind: store.KindPublish, At: s.now()})
+	m := store.Move{Stream: c.Stream.Name, Channel: first.Name, Kind: store.KindPublish, Reason: publishRule(c), At: s.now()}
+	rel, err = s.Store.ConfirmRelease(ctx, rel.ID, s.now(), m)
 	if err != nil {
 		return Published{}, err
 	}
-	return Published{Release: rel, Created: created, Reconciled: reconciled}, nil
+	out := Published{Release: rel, Created: created, Reconciled: reconciled}
+	if err := s.attest(ctx, rel, m); err != nil {
+		return out, fmt.Errorf("%s %s → %s: published, but the promotion attestation failed: %w", c.Stream.Name, rel.Tag, first.Name, err)
+	}
+	return out, nil
+}
+
+// publishRule is what the first channel's move records as satisfied.
+func publishRule(c Candidate) string {
+	gate := "gate passed"
+	if c.Gate.Summary != "" {
+		gate = "gate: " + c.Gate.Summary
+	}
+	return "published: tests passed, " + gate
+}
+
+// putEvidence writes a build's signatures and attestations beside the
+// image.
+func (s *Service) putEvidence(ctx context.Context, repo string, b *attest.Bundle) error {
+	if b == nil {
+		return nil
+	}
+	a, ok := s.Tags.(Artifacts)
+	if !ok {
+		return fmt.Errorf("%T cannot store signatures", s.Tags)
+	}
+	return a.PutBundle(ctx, repo, b)
+}
+
+// recordFailure keeps a refused or failed publish attempt; a failure to
+// record it must not hide the original error, so it is dropped.
+func (s *Service) recordFailure(ctx context.Context, c Candidate, step, msg string) {
+	_ = s.Store.RecordFailure(ctx, store.Failure{Stream: c.Stream.Name, BuildKey: c.BuildKey, Step: step, Message: msg, At: s.now()})
 }
 
 // pushImmutable pushes a pending release's tag unless a previous run
@@ -133,6 +181,6 @@ func (c Candidate) release(now time.Time) store.Release {
 	return store.Release{
 		Stream: c.Stream.Name, Day: Day(now), Digest: c.Digest, LockDigest: c.LockDigest, BuildKey: c.BuildKey,
 		Packages: c.Packages, CVEsFixed: c.CVEsFixed, Tests: c.Tests, Scan: c.Scan, Gate: c.Gate,
-		ArchivePublished: c.ArchivePublished, Detected: c.Detected, Built: c.Built,
+		ArchivePublished: c.ArchivePublished, Detected: c.Detected, Built: c.Built, Lock: c.Lock,
 	}
 }

@@ -11,6 +11,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/temper-dev/temper/internal/attest"
 )
 
 // RemoteTags keeps tags in a registry: image <Prefix>/<repo>:<tag>.
@@ -75,4 +77,55 @@ func (r RemoteTags) Push(ctx context.Context, repo, tag string, idx v1.ImageInde
 		return fmt.Errorf("%s: %w", rp.Tag(tag), err)
 	}
 	return nil
+}
+
+func (r RemoteTags) Repository(repo string) string {
+	rp, err := r.repo(repo)
+	if err != nil {
+		return strings.TrimRight(r.Prefix, "/") + "/" + repo
+	}
+	return rp.String()
+}
+
+func (r RemoteTags) PutBundle(ctx context.Context, repo string, b *attest.Bundle) error {
+	rp, err := r.repo(repo)
+	if err != nil {
+		return err
+	}
+	return b.Push(ctx, rp, r.Options...)
+}
+
+func (r RemoteTags) Attestations(ctx context.Context, repo, digest string) (v1.Image, error) {
+	rp, err := r.repo(repo)
+	if err != nil {
+		return nil, err
+	}
+	img, err := remote.Image(rp.Tag(attest.AttTag(digest)), r.opts(ctx)...)
+	var te *transport.Error
+	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rp.Tag(attest.AttTag(digest)), err)
+	}
+	return img, nil
+}
+
+func (r RemoteTags) PutAttestations(ctx context.Context, repo, digest string, img v1.Image) error {
+	rp, err := r.repo(repo)
+	if err != nil {
+		return err
+	}
+	if err := remote.Write(rp.Tag(attest.AttTag(digest)), img, r.opts(ctx)...); err != nil {
+		return fmt.Errorf("%s: %w", rp.Tag(attest.AttTag(digest)), err)
+	}
+	return nil
+}
+
+func (r RemoteTags) Index(ctx context.Context, repo, digest string) (v1.ImageIndex, error) {
+	rp, err := r.repo(repo)
+	if err != nil {
+		return nil, err
+	}
+	return remote.Index(rp.Digest(digest), r.opts(ctx)...)
 }
