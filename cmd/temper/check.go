@@ -47,6 +47,20 @@ func (g *globalFlags) updateOptions(stderr io.Writer) (update.Options, error) {
 	return opt, nil
 }
 
+// check runs update.Check over args (default ".") with the global options:
+// the part temper check and temper update share.
+func (g *globalFlags) check(cmd *cobra.Command, args []string, parallel int) (*update.Report, error) {
+	if len(args) == 0 {
+		args = []string{"."}
+	}
+	opt, err := g.updateOptions(cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	opt.Parallel = parallel
+	return update.Check(cmd.Context(), args, opt)
+}
+
 func newCheckCommand(g *globalFlags) *cobra.Command {
 	var asJSON bool
 	var parallel int
@@ -68,15 +82,7 @@ Exit status: 0 every image is up to date; 10 updates exist (or an image is
 blocked or not locked); 1 error. See docs/check.md for the JSON schema.`,
 		Example: "  temper check examples/catalog\n  temper check --json . | jq '.images[] | select(.verdict != \"up-to-date\")'",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				args = []string{"."}
-			}
-			opt, err := g.updateOptions(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			opt.Parallel = parallel
-			rep, err := update.Check(cmd.Context(), args, opt)
+			rep, err := g.check(cmd, args, parallel)
 			if err != nil {
 				return err
 			}

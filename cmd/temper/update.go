@@ -26,15 +26,7 @@ Exit status: 0 success (whatever was written); 10 some images were skipped
 (abi-risk, end of life, not locked); 1 error.`,
 		Example: "  temper update examples/catalog --dry-run\n  temper update . --allow-abi-change",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				args = []string{"."}
-			}
-			opt, err := g.updateOptions(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			opt.Parallel = parallel
-			rep, err := update.Check(cmd.Context(), args, opt)
+			rep, err := g.check(cmd, args, parallel)
 			if err != nil {
 				return err
 			}
