@@ -18,6 +18,7 @@ import (
 
 	"github.com/temper-dev/temper/internal/debian/aptsources"
 	"github.com/temper-dev/temper/internal/debian/archive"
+	"github.com/temper-dev/temper/internal/release"
 	"github.com/temper-dev/temper/internal/vuln/policy"
 )
 
@@ -39,6 +40,17 @@ type Config struct {
 	VulnerabilityData VulnerabilityData `yaml:"vulnerability_data"`
 	// Policy is the vulnerability gate of `temper scan` (docs/scan.md).
 	Policy policy.Policy `yaml:"policy"`
+	// Registry is HOST/PREFIX for releases and channel tags
+	// (docs/releases.md); "" means the local image store.
+	Registry string `yaml:"registry"`
+	// Channels are the release channels in promotion order; empty means
+	// testing, staging, production.
+	Channels []release.ChannelConfig `yaml:"channels"`
+	// Support is the Debian support whose end freezes a stream: regular
+	// or lts (the default).
+	Support string `yaml:"support"`
+	// FastTrack says which fixes take the fast track.
+	FastTrack FastTrack `yaml:"fast_track"`
 
 	// File is where the configuration was read from ("" when none).
 	File string `yaml:"-"`
@@ -56,7 +68,10 @@ func Load(path string) (*Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		return nil, fmt.Errorf("%s: %s (valid keys: archive, security_archive, keyring, cache, vulnerability_data, policy)", path, msg)
+		return nil, fmt.Errorf("%s: %s (valid keys: archive, security_archive, keyring, cache, vulnerability_data, policy, registry, channels, support, fast_track)", path, msg)
+	}
+	if err := c.checkReleases(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	c.File = path
 	if err := c.Policy.Validate(); err != nil {
@@ -90,6 +105,31 @@ func Find(explicit string) (*Config, error) {
 		return Load(FileName)
 	}
 	return &Config{}, nil
+}
+
+// FastTrack is temper.yaml's fast_track: section.
+type FastTrack struct {
+	// Urgency is the lowest Debian urgency whose fix is fast-tracked
+	// besides KEV ("" means KEV only).
+	Urgency string `yaml:"urgency"`
+}
+
+// checkReleases checks the release keys: channels, support, fast_track.
+func (c *Config) checkReleases() error {
+	if _, err := release.ParseChannels(c.Channels); err != nil {
+		return err
+	}
+	switch c.Support {
+	case "", "regular", "lts":
+	default:
+		return fmt.Errorf("support: %q is not regular or lts", c.Support)
+	}
+	switch c.FastTrack.Urgency {
+	case "", "low", "medium", "high":
+	default:
+		return fmt.Errorf("fast_track: urgency %q is not low, medium or high", c.FastTrack.Urgency)
+	}
+	return nil
 }
 
 // VulnerabilityData overrides the publishers' URLs (or names files) for the
