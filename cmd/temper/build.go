@@ -14,6 +14,7 @@ import (
 func newBuildCommand(g *globalFlags) *cobra.Command {
 	var opt build.Options
 	var signKey string
+	var gf gateFlags
 	cmd := &cobra.Command{
 		Use:   "build DEFINITION.yaml|DIR...",
 		Short: "Build hardened, reproducible OCI images from definitions and their locks",
@@ -26,7 +27,13 @@ deterministic image per architecture under one OCI image index.
 Outputs: the OCI layout directory --output (default: the embedded store under
 the user's data directory), --tarball for podman/docker load, --push to a
 registry. Over a directory, definitions whose build (lock digest +
-definition) is already in the output are skipped.`,
+definition) is already in the output are skipped.
+
+With --push or --sign-key, the vulnerability gate (temper scan's policy,
+data and exceptions) judges each lock first and refuses to publish what the
+policy forbids, listing the violations; --skip-gate --reason TEXT publishes
+anyway and records the reason in the provenance. Signed builds attach the
+scan as an OpenVEX attestation. See docs/scan.md.`,
 		Example: "  temper build examples/catalog/python/3.11-bookworm.yaml --tarball python.tar\n  temper build examples/catalog -o out/images",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -39,10 +46,15 @@ definition) is already in the output are skipped.`,
 				}
 				opt.Signer = s
 			}
+			// The gate's data too: no data refuses before anything is built.
+			if err := buildGate(g, gf, &opt, signKey != ""); err != nil {
+				return err
+			}
 			files, err := buildSetup(g, cmd, &opt, args)
 			if err != nil {
 				return err
 			}
+
 			failed := 0
 			build.All(cmd.Context(), files, opt, func(o build.Outcome) {
 				if !printOutcome(cmd, o, opt.Output) {
@@ -63,6 +75,7 @@ definition) is already in the output are skipped.`,
 	cmd.Flags().IntVar(&opt.Parallel, "parallel", 0, "definitions built at once (default: number of CPUs)")
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the index and each platform manifest with this cosign-format key and attach SBOMs and provenance as signed attestations (password: $TEMPER_PASSWORD or a prompt)")
 	cmd.Flags().StringVar(&opt.SBOMDir, "sbom-dir", "", "also write each architecture's SPDX and CycloneDX SBOMs into this directory")
+	addGateFlags(cmd, &gf)
 	return cmd
 }
 

@@ -38,6 +38,10 @@ func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 			return res, nil
 		}
 	}
+	gate, err := checkGate(defPath, def, l, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", defPath, err)
+	}
 	idx, infos, st, err := Index(ctx, def, l, opt.Fetcher, opt.Log)
 	res.Fetch = st
 	if err != nil {
@@ -52,7 +56,7 @@ func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 	if err := writeOutputs(ctx, defPath, def, idx, res.Ref, opt); err != nil {
 		return nil, err
 	}
-	if err := attachEvidence(ctx, def, l, idx, opt); err != nil {
+	if err := attachEvidence(ctx, def, l, idx, gate, opt); err != nil {
 		return nil, fmt.Errorf("%s: %w", defPath, err)
 	}
 	res.Elapsed = time.Since(start)

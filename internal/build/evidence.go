@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -10,6 +11,7 @@ import (
 	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/evidence"
 	"github.com/temper-dev/temper/internal/spec"
+	"github.com/temper-dev/temper/internal/vuln/policy"
 )
 
 // EvidenceInput is what the evidence of a build of def from l records
@@ -21,12 +23,12 @@ func EvidenceInput(def *spec.Definition, l *spec.Lock, idx v1.ImageIndex) eviden
 
 // attachEvidence is Build's last step: SBOM files, then, when signing, the
 // signatures and attestations into the layout and to the registry.
-func attachEvidence(ctx context.Context, def *spec.Definition, l *spec.Lock, idx v1.ImageIndex, opt Options) error {
+func attachEvidence(ctx context.Context, def *spec.Definition, l *spec.Lock, idx v1.ImageIndex, gate *policy.Outcome, opt Options) error {
 	if opt.Signer == nil && opt.SBOMDir == "" {
 		return nil
 	}
 	in := EvidenceInput(def, l, idx)
-	in.Repo, in.Signer = def.Name, opt.Signer
+	in.Repo, in.Signer, in.Gate = def.Name, opt.Signer, gate
 	var r name.Repository
 	if opt.Push != "" {
 		var err error
@@ -62,7 +64,27 @@ func attachEvidence(ctx context.Context, def *spec.Definition, l *spec.Lock, idx
 	}
 	if opt.Log != nil {
 		d, _ := idx.Digest()
-		fmt.Fprintf(opt.Log, "%s: signed %s and %d platform manifests; attached provenance and %d SBOMs\n", RefName(def), d, len(def.Architectures), 2*len(def.Architectures))
+		vex := ""
+		if ev.OpenVEX != nil {
+			vex = " and OpenVEX"
+		}
+		fmt.Fprintf(opt.Log, "%s: signed %s and %d platform manifests; attached provenance%s and %d SBOMs\n", RefName(def), d, len(def.Architectures), vex, 2*len(def.Architectures))
 	}
 	return nil
+}
+
+// checkGate runs the vulnerability gate when the build publishes (pushes
+// or signs) and a gate is set; the outcome goes into the evidence.
+func checkGate(defPath string, def *spec.Definition, l *spec.Lock, opt Options) (*policy.Outcome, error) {
+	if opt.Gate == nil || (opt.Push == "" && opt.Signer == nil) {
+		return nil, nil
+	}
+	o, err := opt.Gate.Check(filepath.ToSlash(defPath), l)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Log != nil {
+		fmt.Fprintf(opt.Log, "%s: %s\n", RefName(def), o.Summary())
+	}
+	return o, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/temper-dev/temper/internal/assemble"
 	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/debian/pool"
+	"github.com/temper-dev/temper/internal/vuln/policy"
 )
 
 // Options say what to write. They are every knob of Build and All; the
@@ -41,6 +42,12 @@ type Options struct {
 	SBOMDir string
 	// Remote options for pushing the signatures (tests: transports).
 	Remote []remote.Option
+	// Gate, when set, judges the lock's known vulnerabilities before a
+	// pushed or signed build fetches or writes anything, and refuses what
+	// the policy forbids (unless skipped with a reason). A signed build
+	// attaches its scan as OpenVEX and records a skip in the provenance.
+	// Builds that neither push nor sign never consult it.
+	Gate *policy.BuildGate
 	// Parallel is how many definitions All builds at once; 0 or less
 	// means one per CPU (Parallelism). Build ignores it.
 	Parallel int

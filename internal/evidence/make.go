@@ -17,6 +17,7 @@ import (
 	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/sbom"
 	"github.com/temper-dev/temper/internal/spec"
+	"github.com/temper-dev/temper/internal/vuln/policy"
 )
 
 // Input is a built image index and what the evidence records about the
@@ -37,6 +38,10 @@ type Input struct {
 	// Signer, when set, signs; without it Make computes only the SBOMs
 	// and the provenance.
 	Signer *attest.Signer
+	// Gate is what the vulnerability gate decided before the build (nil:
+	// it did not run). Its scan becomes the OpenVEX document; a skipped
+	// gate's reason is recorded in the provenance.
+	Gate *policy.Outcome
 }
 
 // Evidence is what one build produced besides the image.
@@ -45,6 +50,9 @@ type Evidence struct {
 	SBOMs map[string]SBOMs
 	// Provenance is the in-toto statement (SLSA Provenance v1).
 	Provenance []byte
+	// OpenVEX is the image's OpenVEX document, from the gate's scan; nil
+	// when the gate did not run or had no data (vex.go).
+	OpenVEX []byte
 	// Bundle holds the signature and attestation images (nil unsigned).
 	Bundle *attest.Bundle
 }
@@ -52,6 +60,7 @@ type Evidence struct {
 // SBOMs are one architecture's documents.
 type SBOMs struct {
 	Digest    string // the platform manifest's digest
+	Distro    string // the purl distro qualifier, e.g. "debian-12.13"
 	SPDX      []byte
 	CycloneDX []byte
 }
@@ -76,6 +85,9 @@ func Make(in Input) (*Evidence, error) {
 		subjects = append(subjects, attest.DigestSubject(in.Repo, s.Digest))
 	}
 	if ev.Provenance, err = provenance(in, subjects); err != nil {
+		return nil, err
+	}
+	if ev.OpenVEX, err = openVEX(in, idxDigest.String(), ev); err != nil {
 		return nil, err
 	}
 	if in.Signer == nil {
@@ -110,7 +122,7 @@ func platformSBOMs(in Input, arch string) (SBOMs, error) {
 	if strings.Contains(in.Repo, "/") {
 		sin.Repository = in.Repo
 	}
-	s := SBOMs{Digest: d.String()}
+	s := SBOMs{Digest: d.String(), Distro: facts.Distro}
 	if s.SPDX, err = sbom.SPDX(sin); err != nil {
 		return SBOMs{}, err
 	}
@@ -130,6 +142,9 @@ func provenance(in Input, subjects []attest.Subject) ([]byte, error) {
 		BuildKey: in.BuildKey, FormatVersion: in.FormatVersion,
 		Dependencies: dependencies(in), BuilderVersion: about.Version(),
 	})
+	if g := in.Gate; g != nil && g.Skipped != "" {
+		prov.BuildDefinition.ExternalParameters["vulnerabilityGate"] = skippedGate(g)
+	}
 	predicate, err := json.Marshal(prov)
 	if err != nil {
 		return nil, err

@@ -8,8 +8,8 @@ import (
 
 // sign makes the signature and attestation images of a build, all before
 // any is written: per platform its provenance and SBOM attestations and
-// its signature; for the index every attestation and, last, its
-// signature.
+// its signature; for the index every attestation, the OpenVEX one when
+// there is a document, and, last, its signature.
 func sign(in Input, idxDigest string, ev *Evidence) (*attest.Bundle, error) {
 	provLayer, err := attest.AttestationLayer(in.Signer, attest.PredicateSLSA1, ev.Provenance)
 	if err != nil {
@@ -30,6 +30,13 @@ func sign(in Input, idxDigest string, ev *Evidence) (*attest.Bundle, error) {
 		}
 		b.Attestations = append(b.Attestations, att)
 		b.Signatures = append(b.Signatures, sig)
+	}
+	if ev.OpenVEX != nil {
+		vex, err := vexAttestation(in, idxDigest, ev.OpenVEX)
+		if err != nil {
+			return nil, err
+		}
+		indexAtts = append(indexAtts, vex)
 	}
 	att, sig, err := artifacts(in, idxDigest, "the index", indexAtts)
 	if err != nil {
