@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/temper-dev/temper/internal/build"
+	"github.com/temper-dev/temper/internal/config"
 	"github.com/temper-dev/temper/internal/release"
 	"github.com/temper-dev/temper/internal/store"
 )
@@ -26,6 +27,9 @@ import (
 type releaseFlags struct {
 	state    string
 	registry string
+	// signKey, when set, signs a promotion attestation for every move
+	// (commands that move channels register it).
+	signKey string
 }
 
 func (f *releaseFlags) register(c *cobra.Command) {
@@ -33,21 +37,44 @@ func (f *releaseFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.registry, "registry", "", "registry HOST/PREFIX holding releases and channel tags (default: the local image store)")
 }
 
-// service opens the store and the registry the flags name. The caller
-// closes the store.
-func (f *releaseFlags) service(ctx context.Context, g *globalFlags) (*release.Service, error) {
-	tags, err := f.tags()
-	if err != nil {
-		return nil, err
-	}
-	st, err := store.Open(ctx, f.state)
-	if err != nil {
-		return nil, err
-	}
-	return &release.Service{Store: st, Tags: tags, Now: g.now}, nil
+func (f *releaseFlags) registerSign(c *cobra.Command) {
+	c.Flags().StringVar(&f.signKey, "sign-key", "", "sign a promotion attestation ("+release.PromotionPredicate+") for every channel move with this cosign-format key (password: $TEMPER_PASSWORD or a prompt)")
 }
 
-func (f *releaseFlags) tags() (release.Tags, error) {
+// service opens the store and the registry the flags (then temper.yaml's
+// registry: and channels:) name, with the promotion attester when a key
+// is given. The caller closes the store.
+func (f *releaseFlags) service(ctx context.Context, g *globalFlags) (*release.Service, error) {
+	conf, err := config.Find(g.config)
+	if err != nil {
+		return nil, err
+	}
+	chs, err := release.ParseChannels(conf.Channels)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := f.tags(conf.Registry)
+	if err != nil {
+		return nil, err
+	}
+	svc := &release.Service{Tags: tags, Now: g.now, Channels: chs, FastTrackUrgency: conf.FastTrack.Urgency}
+	if f.signKey != "" {
+		s, err := loadSigner(f.signKey)
+		if err != nil {
+			return nil, err
+		}
+		svc.Attest = release.PromotionAttester(tags.(release.Artifacts), s)
+	}
+	if svc.Store, err = store.Open(ctx, f.state); err != nil {
+		return nil, err
+	}
+	return svc, nil
+}
+
+func (f *releaseFlags) tags(configured string) (release.Tags, error) {
+	if f.registry == "" {
+		f.registry = configured
+	}
 	if f.registry != "" {
 		return release.RemoteTags{Prefix: f.registry, Options: []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}}, nil
 	}
@@ -136,6 +163,9 @@ the freeze and records the reason.`,
 				return err
 			}
 			defer svc.Store.Close()
+			if err := todayGate(g, svc); err != nil {
+				return err
+			}
 			streams, err := releaseStreamArgs(ctx, svc.Store, args)
 			if err != nil {
 				return err
@@ -155,6 +185,7 @@ the freeze and records the reason.`,
 		},
 	}
 	f.register(c)
+	f.registerSign(c)
 	c.Flags().StringVar(&to, "to", "", "channel to promote into")
 	c.Flags().BoolVar(&force, "force", false, "override the rules (not the freeze); needs --reason")
 	c.Flags().StringVar(&reason, "reason", "", "why the rules are overridden (recorded)")
@@ -185,6 +216,7 @@ rolled back from is not promoted again unless forced.`,
 		},
 	}
 	f.register(c)
+	f.registerSign(c)
 	c.Flags().StringVar(&channel, "channel", "", "channel to move back")
 	c.Flags().StringVar(&to, "to", "", "release tag to move back to (default: the previous one)")
 	c.Flags().StringVar(&reason, "reason", "", "why (recorded)")
@@ -406,6 +438,16 @@ func releasePrintHistory(w io.Writer, h release.History) {
 	fmt.Fprintln(tw, "TIME\tCHANNEL\tRELEASE\tKIND\tREASON")
 	for _, m := range h.Moves {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", releaseStamp(m.At), m.Channel, m.Tag, m.Kind, releaseDash(m.Reason))
+	}
+	tw.Flush()
+	if len(h.Failures) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FAILED\tSTEP\tBUILD KEY\tMESSAGE")
+	for _, f := range h.Failures {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", releaseStamp(f.At), f.Step, releaseShort(f.BuildKey), f.Message)
 	}
 	tw.Flush()
 }

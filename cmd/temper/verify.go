@@ -9,11 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/temper-dev/temper/internal/attest"
+	"github.com/temper-dev/temper/internal/config"
 	"github.com/temper-dev/temper/internal/evidence"
+	"github.com/temper-dev/temper/internal/release"
 )
 
 func newVerifyCommand() *cobra.Command {
-	var keyPath string
+	var keyPath, channel string
 	cmd := &cobra.Command{
 		Use:   "verify REF --key cosign.pub",
 		Short: "Check a published image's signatures, attestations and SBOMs against a public key",
@@ -44,6 +46,9 @@ Every failure is printed, named; the exit status is 1 when any check fails.`,
 			}
 			rep, err := evidence.Verify(cmd.Context(), args[0], v)
 			out := cmd.OutOrStdout()
+			if channel != "" {
+				err = errors.Join(err, verifyChannel(cmd, args[0], v, channel))
+			}
 			if rep != nil {
 				fmt.Fprintf(out, "%s: index %s\n", rep.Ref, rep.IndexDigest)
 				for _, p := range rep.Platforms {
@@ -62,7 +67,26 @@ Every failure is printed, named; the exit status is 1 when any check fails.`,
 		},
 	}
 	cmd.Flags().StringVar(&keyPath, "key", "", "public key (cosign.pub)")
+	cmd.Flags().StringVar(&channel, "channel", "", "also check that the digest came through the channels into this one (signed "+release.PromotionPredicate+" attestations)")
 	return cmd
+}
+
+// verifyChannel checks the promotion chain into channel (channels from
+// ./temper.yaml, else the defaults) and prints it.
+func verifyChannel(cmd *cobra.Command, ref string, v *attest.Verifier, channel string) error {
+	conf, err := config.Find("")
+	if err != nil {
+		return err
+	}
+	chs, err := release.ParseChannels(conf.Channels)
+	if err != nil {
+		return err
+	}
+	chain, err := release.VerifyChannel(cmd.Context(), ref, v, chs, channel)
+	for _, p := range chain.Moves {
+		fmt.Fprintf(cmd.OutOrStdout(), "  promotion %s → %s %s (%s, %s): %s\n", releaseDash(p.From), p.To, p.Release, p.Kind, releaseStamp(p.Time), p.Rule)
+	}
+	return err
 }
 
 func unwrapJoin(err error) []error {

@@ -91,6 +91,8 @@ type History struct {
 	Stream   string           `json:"stream"`
 	Releases []ReleaseHistory `json:"releases"`
 	Moves    []store.Move     `json:"moves"`
+	// Failures are publish attempts a step stopped (nothing was pushed).
+	Failures []store.Failure `json:"failures,omitempty"`
 }
 
 // ReleaseHistory is one release with the times that make patch latency.
@@ -128,8 +130,12 @@ func (s *Service) History(ctx context.Context, stream string) (History, error) {
 			reached[m.ReleaseID][m.Channel] = m.At
 		}
 	}
+	fails, err := s.Store.Failures(ctx, stream)
+	if err != nil {
+		return History{}, err
+	}
 	last := s.channels()[len(s.channels())-1].Name
-	h := History{Stream: stream, Moves: moves}
+	h := History{Stream: stream, Moves: moves, Failures: fails}
 	for _, r := range rels {
 		rh := ReleaseHistory{Release: r, Reached: reached[r.ID]}
 		rh.DetectLatency = span(r.ArchivePublished, r.Detected)

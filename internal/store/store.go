@@ -116,8 +116,8 @@ type Release struct {
 	RollbackReason string
 
 	// Lock is the canonical text of the lock the release was built from
-	// ("" for releases recorded before it was kept).
-	Lock string
+	// ("" for releases recorded before it was kept). Not in JSON reports.
+	Lock string `json:"-"`
 }
 
 // Failure is a publish attempt a step stopped: nothing was pushed.

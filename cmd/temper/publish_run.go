@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/temper-dev/temper/internal/release"
+)
+
+// todayGate makes promotions check the gate with today's vulnerability
+// data, from each release's kept lock; without data the gate recorded at
+// publish stands.
+func todayGate(g *globalFlags, svc *release.Service) error {
+	c, err := g.cache()
+	if err != nil {
+		return err
+	}
+	pg, err := newPublishGate(g, c, "", false)
+	if err != nil {
+		return err
+	}
+	if pg.db != nil {
+		svc.Gate = pg.gateNow(svc.Store, g.now)
+		svc.Vulns = releaseVulns{pg.db}
+	}
+	return nil
+}
+
+func newSnapshotCommand(g *globalFlags) *cobra.Command {
+	var f releaseFlags
+	var e engineFlags
+	c := &cobra.Command{
+		Use:   "snapshot [STREAM...|DIR]",
+		Short: "The weekly snapshot: full tests on the newest release of each stream in the first channel, then promote the passing ones",
+		Long: `snapshot takes the newest release in the first channel of every stream (or
+of the streams named), runs the full test suite (the definition's tests,
+service tests included) against exactly those digests, records the snapshot
+(id, time, per-stream pass/fail) and promotes the passing releases into the
+second channel under the rules (the gate with today's data).`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			opt, err := e.options()
+			if err != nil {
+				return err
+			}
+			svc, err := f.service(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer svc.Store.Close()
+			if err := todayGate(g, svc); err != nil {
+				return err
+			}
+			streams, err := releaseStreamArgs(ctx, svc.Store, args)
+			if err != nil {
+				return err
+			}
+			run, err := svc.Snapshot(ctx, streams, releaseTests(svc, opt, "full"))
+			printSnapshot(cmd.OutOrStdout(), run)
+			if err != nil {
+				return err
+			}
+			if len(run.Refused) > 0 {
+				return exitStatus(exitError)
+			}
+			return nil
+		},
+	}
+	f.register(c)
+	f.registerSign(c)
+	e.register(c)
+	return c
+}
+
+func printSnapshot(w io.Writer, run release.SnapshotRun) {
+	fmt.Fprintf(w, "snapshot %d at %s\n", run.Snapshot.ID, releaseStamp(run.Snapshot.At))
+	for _, r := range run.Snapshot.Results {
+		word := "FAIL"
+		if r.Passed {
+			word = "pass"
+		}
+		fmt.Fprintf(w, "  %s %s %s: %s\n", word, r.Stream, r.Tag, r.Summary)
+	}
+	for _, m := range run.Promoted {
+		fmt.Fprintf(w, "%s: %s → %s (%s)\n", m.Move.Stream, m.Release.Tag, m.Move.Channel, m.Move.Reason)
+	}
+	for _, err := range run.Refused {
+		fmt.Fprintln(w, "refused:", err)
+	}
+}
+
+func newFastTrackCommand(g *globalFlags) *cobra.Command {
+	var f releaseFlags
+	var e engineFlags
+	var cve string
+	c := &cobra.Command{
+		Use:   "fast-track [STREAM...|DIR] [--cve ID]",
+		Short: "Move a release that fixes an exploited (KEV) or urgent CVE through every channel at once",
+		Long: `fast-track finds the streams whose newest release fixes a CVE in CISA's KEV
+catalog, or one whose Debian urgency is at or above temper.yaml's
+fast_track.urgency (default: KEV only), runs the essential tests (the
+definition's tests) against that release, and moves it into every channel at
+once, recording the reason and the CVEs. Without arguments, every eligible
+stream. Needs the vulnerability data (temper vuln update).`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			opt, err := e.options()
+			if err != nil {
+				return err
+			}
+			svc, err := f.service(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer svc.Store.Close()
+			if err := todayGate(g, svc); err != nil {
+				return err
+			}
+			if svc.Vulns == nil {
+				return errors.New("fast track: no vulnerability data; run `temper vuln update`")
+			}
+			streams, err := fastTrackStreams(ctx, svc, args)
+			if err != nil {
+				return err
+			}
+			return fastTrackAll(ctx, cmd.OutOrStdout(), svc, streams, cve, releaseTests(svc, opt, "essential"))
+		},
+	}
+	f.register(c)
+	f.registerSign(c)
+	e.register(c)
+	c.Flags().StringVar(&cve, "cve", "", "only this CVE makes a release eligible")
+	return c
+}
+
+func fastTrackStreams(ctx context.Context, svc *release.Service, args []string) ([]string, error) {
+	if len(args) == 0 {
+		return svc.EligibleStreams(ctx)
+	}
+	return releaseStreamArgs(ctx, svc.Store, args)
+}
+
+func fastTrackAll(ctx context.Context, w io.Writer, svc *release.Service, streams []string, cve string, tests release.TestRunner) error {
+	if len(streams) == 0 {
+		fmt.Fprintln(w, "no stream is eligible for the fast track")
+		return nil
+	}
+	var failed error
+	for _, s := range streams {
+		ft, err := svc.FastTrack(ctx, s, cve, tests)
+		var r *release.Refusal
+		switch {
+		case errors.As(err, &r):
+			fmt.Fprintln(w, "refused:", err)
+			failed = exitStatus(exitError)
+		case err != nil:
+			return err
+		case len(ft.Moves) == 0:
+			fmt.Fprintf(w, "%s: %s already in every channel\n", s, ft.Release.Tag)
+		}
+		for _, m := range ft.Moves {
+			fmt.Fprintf(w, "%s: %s → %s (%s)\n", s, m.Release.Tag, m.Move.Channel, m.Move.Reason)
+		}
+	}
+	return failed
+}
