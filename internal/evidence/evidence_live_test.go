@@ -2,6 +2,7 @@ package evidence_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -17,10 +18,16 @@ import (
 	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/build/buildtest"
+	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/debian/livetest"
 	"github.com/temper-dev/temper/internal/evidence"
 	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/sbom"
+	"github.com/temper-dev/temper/internal/spec"
+	"github.com/temper-dev/temper/internal/vuln"
+	"github.com/temper-dev/temper/internal/vuln/openvex"
+	"github.com/temper-dev/temper/internal/vuln/policy"
+	"github.com/temper-dev/temper/internal/vuln/vulntest"
 )
 
 // TestLiveSignedPython is the proof with the ecosystem's own tools
@@ -28,8 +35,9 @@ import (
 // built from a fresh lock, signed with a key made by `cosign
 // generate-key-pair`, and pushed to Debian's docker-registry on 127.0.0.1.
 // Then cosign verifies the signature (and refuses another key and a
-// tampered tag), verifies the SPDX, CycloneDX and SLSA v1 attestations,
-// syft lists exactly the packages (name and version) of our SPDX SBOM,
+// tampered tag), verifies the SPDX, CycloneDX, SLSA v1 and OpenVEX
+// attestations (the gate scanned the fresh lock against a tracker naming
+// its real source versions: one fixable, one fixed), syft lists exactly the packages (name and version) of our SPDX SBOM,
 // and temper verify agrees.
 func TestLiveSignedPython(t *testing.T) {
 	livetest.Mirrors(t)
@@ -83,11 +91,12 @@ image:
 		t.Errorf("cosign public-key --key other.key = %q, want %q", got, otherPub)
 	}
 
+	gate, srcs := liveGate(t, def)
 	reg := buildtest.StartRegistry(t)
 	ref := reg + "/temper/python:3-signed"
 	sboms := filepath.Join(dir, "sboms")
 	start := time.Now()
-	res, err := build.Build(ctx, def, build.Options{Fetcher: buildtest.LiveFetcher(t, cacheDir), Output: filepath.Join(dir, "layout"), Push: ref, Signer: s, SBOMDir: sboms})
+	res, err := build.Build(ctx, def, build.Options{Fetcher: buildtest.LiveFetcher(t, cacheDir), Output: filepath.Join(dir, "layout"), Push: ref, Signer: s, SBOMDir: sboms, Gate: gate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +125,12 @@ image:
 			t.Errorf("verify-attestation --type %s printed %.300s", typ, out)
 		}
 	}
+	vex := openVEXStatuses(t, mustCosign("verify-attestation", "--key", "cosign.pub", "--type", "openvex", ref))
+	if !strings.HasPrefix(vex[vulntest.FixableID], "affected: Update "+srcs[0]+" to ") || !strings.HasPrefix(vex[vulntest.FixedID], "fixed: Debian fixed this in "+srcs[1]+" ") {
+		t.Errorf("cosign's verified OpenVEX statements %v, want %s affected in %s and %s fixed in %s", vex, vulntest.FixableID, srcs[0], vulntest.FixedID, srcs[1])
+	} else {
+		t.Logf("cosign verify-attestation --type openvex: %v", vex)
+	}
 	mustCosign("verify-attestation", "--key", "cosign.pub", "--type", "spdxjson", reg+"/temper/python@"+res.Images[1].Digest)
 	if out, err := cosign("verify", "--key", "other.pub", ref); err == nil {
 		t.Errorf("cosign verify accepted another key:\n%s", out)
@@ -135,6 +150,7 @@ image:
 			{"verify", "--key", "cosign.pub", reg + "/temper/python@" + res.Images[0].Digest},
 			{"verify-attestation", "--key", "cosign.pub", "--type", "spdxjson", ref},
 			{"verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance1", ref},
+			{"verify-attestation", "--key", "cosign.pub", "--type", "openvex", ref},
 		} {
 			if out, err := cosign3(args...); err != nil {
 				t.Errorf("cosign v3 %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -225,6 +241,65 @@ image:
 	if _, err := evidence.Verify(ctx, ref, s.Verifier()); err == nil {
 		t.Error("temper verify accepted a tampered tag")
 	}
+}
+
+// liveGate is a build gate on a tracker naming the fresh lock's real
+// source versions (vulntest.Tracker): the fixable finding is of urgency
+// low, so the default policy lets it through.
+func liveGate(t *testing.T, def string) (*policy.BuildGate, [2]string) {
+	t.Helper()
+	l, err := spec.LoadLock(spec.LockPath(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracker, srcs := vulntest.Tracker(l)
+	file := filepath.Join(filepath.Dir(def), "tracker.json")
+	if err := os.WriteFile(file, tracker, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	load := func() (*vuln.DB, error) { return vuln.Load(c, vuln.Files{Tracker: file}, now) }
+	g, err := policy.NewBuildGate(load, &policy.Policy{}, nil, now, false, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, srcs
+}
+
+// openVEXStatuses decodes what cosign verify-attestation printed (one DSSE
+// envelope per line) and returns each OpenVEX statement's "status: action
+// or notes".
+func openVEXStatuses(t *testing.T, out string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var env struct{ PayloadType, Payload string }
+		if json.Unmarshal([]byte(line), &env) != nil || env.Payload == "" {
+			continue
+		}
+		payload, err := base64.StdEncoding.DecodeString(env.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			PredicateType string
+			Predicate     openvex.Doc
+		}
+		if err := json.Unmarshal(payload, &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.PredicateType != openvex.PredicateType || st.Predicate.Context != openvex.Context {
+			t.Errorf("predicate type %s, context %s", st.PredicateType, st.Predicate.Context)
+		}
+		for _, s := range st.Predicate.Statements {
+			got[s.Vulnerability.Name] = s.Status + ": " + s.ActionStatement + s.StatusNotes
+		}
+	}
+	return got
 }
 
 func lastLine(s string) string {
