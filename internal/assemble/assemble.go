@@ -69,6 +69,10 @@ type Report struct {
 	Conffiles    []string // "etc/php/8.2/cli/php.ini from /usr/lib/php/8.2/php.ini-production.cli (php8.2-cli)"
 	Users        []string // accounts temper added: "nonroot 65532:65532 /home/nonroot"
 	Env          []string // environment the image should have (PATH, SSL_CERT_FILE)
+	// Warnings are what the build should tell its user: device nodes and
+	// fifos left out, maintainer scripts cut short by the evaluator's
+	// budgets. Each names the package.
+	Warnings []string
 }
 
 // DefaultPath is Debian's default PATH for the image environment.

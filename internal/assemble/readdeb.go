@@ -9,12 +9,14 @@ import (
 	"path"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/temper-dev/temper/internal/debian/deb"
 	"github.com/temper-dev/temper/internal/debian/deb822"
 	"github.com/temper-dev/temper/internal/debian/relation"
+	"github.com/temper-dev/temper/internal/limits"
 	"github.com/temper-dev/temper/internal/rootfs"
 )
 
@@ -24,19 +26,28 @@ type pkg struct {
 	control             map[string][]byte
 	replaces            relation.Relations
 	entries             []rootfs.Entry // Path as in data.tar (cleaned), Target raw
+	// special are the device nodes and fifos data.tar holds: an image
+	// gets none of them, and the build's warnings say so.
+	special []string
 }
 
 // readAll opens and reads every .deb, in parallel; the tree is built from
 // the result in package order afterwards. Every .deb is read even when
 // one fails, so that the error names all the broken ones.
+//
+// The unpacked files of all packages together are bounded (the per-image
+// limit, and the ratio to the .debs' compressed size), counted as they are
+// read, so that the parallel readers stop at the limit instead of
+// holding what it refuses.
 func readAll(debs []Deb, arch string) ([]*pkg, error) {
 	out := make([]*pkg, len(debs))
 	errs := make([]error, len(debs))
+	budget := newImageBudget(debs, arch)
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range debs {
 		g.Go(func() error {
-			out[i], errs[i] = readDeb(debs[i])
+			out[i], errs[i] = readDeb(debs[i], budget)
 			return nil // kept in errs, so that the others go on
 		})
 	}
@@ -54,7 +65,7 @@ func debName(lp Deb) string {
 	return fmt.Sprintf("%s_%s_%s.deb", lp.Package.Name, lp.Package.Version, lp.Package.Architecture)
 }
 
-func readDeb(d Deb) (*pkg, error) {
+func readDeb(d Deb, budget *imageBudget) (*pkg, error) {
 	lp := d.Package
 	id := fmt.Sprintf("%s %s (%s)", lp.Name, lp.Version, lp.Architecture)
 	f, err := deb.Open(debName(d), d.Data)
@@ -89,6 +100,9 @@ func readDeb(d Deb) (*pkg, error) {
 		}
 	}
 	err = f.Walk(func(hdr *tar.Header, r io.Reader) error {
+		if err := budget.take(hdr.Size, id, f.DataMember(), hdr.Name); err != nil {
+			return err
+		}
 		e, ok, err := tarEntry(hdr, r)
 		if err != nil {
 			return fmt.Errorf("build: package %s: %s: %w", id, hdr.Name, err)
@@ -96,6 +110,8 @@ func readDeb(d Deb) (*pkg, error) {
 		if ok {
 			e.Package = p.name
 			p.entries = append(p.entries, e)
+		} else if special(hdr.Typeflag) {
+			p.special = append(p.special, "/"+strings.TrimPrefix(path.Clean("/"+hdr.Name), "/"))
 		}
 		return nil
 	})
@@ -119,8 +135,9 @@ func tarEntry(hdr *tar.Header, r io.Reader) (e rootfs.Entry, ok bool, err error)
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeRegA:
 		e.Kind = rootfs.File
-		e.Data = make([]byte, hdr.Size)
-		if _, err := io.ReadFull(r, e.Data); err != nil {
+		// deb.Walk has checked hdr.Size against the limits; ReadEntry
+		// still grows with the bytes that arrive.
+		if e.Data, err = deb.ReadEntry(r, hdr.Size); err != nil {
 			return e, false, err
 		}
 	case tar.TypeDir:
@@ -153,4 +170,45 @@ func tarMode(m int64) fs.FileMode {
 		mode |= fs.ModeSticky
 	}
 	return mode
+}
+
+// special reports the entry types an image never holds but a build
+// reports: character and block devices, fifos.
+func special(t byte) bool {
+	return t == tar.TypeChar || t == tar.TypeBlock || t == tar.TypeFifo
+}
+
+// imageBudget counts the unpacked bytes of one image across the parallel
+// readers.
+type imageBudget struct {
+	used  atomic.Int64
+	max   int64
+	limit string
+}
+
+func newImageBudget(debs []Deb, arch string) *imageBudget {
+	l := limits.Get()
+	var comp int64
+	for _, d := range debs {
+		comp += int64(len(d.Data))
+	}
+	b := &imageBudget{max: l.Image, limit: fmt.Sprintf("the per-image limit of %s (TEMPER_LIMIT_IMAGE) for %s", limits.Human(l.Image), arch)}
+	if comp <= (1<<62)/l.Ratio {
+		if r := max(comp*l.Ratio, l.RatioFloor); r < b.max {
+			b.max = r
+			b.limit = fmt.Sprintf("%d× the %d compressed bytes of the image's .debs (TEMPER_LIMIT_RATIO) for %s", l.Ratio, comp, arch)
+		}
+	}
+	return b
+}
+
+func (b *imageBudget) take(n int64, pkg, member, entry string) error {
+	if n <= 0 {
+		return nil
+	}
+	if b.used.Add(n) > b.max {
+		return &limits.Error{What: "build: package " + pkg, Where: member + ": " + entry,
+			Limit: fmt.Sprintf("the image's unpacked size limit of %d bytes: %s", b.max, b.limit)}
+	}
+	return nil
 }

@@ -30,6 +30,9 @@ func (b *builder) unpack() error {
 	}
 	b.hardlinks = map[string]*rootfs.Entry{}
 	for _, p := range b.pkgs {
+		for _, s := range p.special {
+			b.report.Warnings = append(b.report.Warnings, fmt.Sprintf("package %s: %s is a device node or fifo; images hold none, it was left out", p.name, s))
+		}
 		for i := range p.entries {
 			e := p.entries[i]
 			if err := b.place(p, &e); err != nil {

@@ -35,7 +35,7 @@ func fetchDebs(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.
 	if err != nil {
 		return nil, st, err
 	}
-	if data, err = fastCopies(f.Cache, items, data); err != nil {
+	if data, err = fastCopies(ctx, f.Cache, items, data); err != nil {
 		return nil, st, err
 	}
 	debs := make(map[string][]byte, len(items))
@@ -51,14 +51,14 @@ func fetchDebs(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.
 // decoding that dominates them. A ref maps the .deb's digest to the copy's,
 // and the copy itself is content-addressed and verified on read like
 // everything in the cache. Every failure is reported, not just the first.
-func fastCopies(c *cache.Cache, items []pool.Item, data [][]byte) ([][]byte, error) {
+func fastCopies(ctx context.Context, c *cache.Cache, items []pool.Item, data [][]byte) ([][]byte, error) {
 	out := make([][]byte, len(data))
 	errs := make([]error, len(data))
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range data {
 		g.Go(func() error {
-			out[i], errs[i] = fastCopy(c, items[i], data[i])
+			out[i], errs[i] = fastCopy(ctx, c, items[i], data[i])
 			return nil
 		})
 	}
@@ -66,14 +66,14 @@ func fastCopies(c *cache.Cache, items []pool.Item, data [][]byte) ([][]byte, err
 	return out, errors.Join(errs...)
 }
 
-func fastCopy(c *cache.Cache, it pool.Item, data []byte) ([]byte, error) {
+func fastCopy(ctx context.Context, c *cache.Cache, it pool.Item, data []byte) ([]byte, error) {
 	ref := "deb-zst " + it.SHA256
 	if sum, err := c.GetRef(ref); err == nil {
 		if fast, err := c.Read(string(sum)); err == nil {
 			return fast, nil
 		}
 	}
-	fast, err := deb.Transcode(path.Base(it.Filename), data)
+	fast, err := deb.Transcode(ctx, path.Base(it.Filename), data)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", it.Name, it.Version, err)
 	}

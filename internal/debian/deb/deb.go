@@ -19,6 +19,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/temper-dev/temper/internal/limits"
 )
 
 // Deb is a parsed .deb held in memory. It is safe for concurrent use: every
@@ -58,6 +60,9 @@ const (
 // not copied: the caller must not modify it afterwards.
 func Open(name string, data []byte) (*Deb, error) {
 	d := &Deb{name: name}
+	if l := limits.Get(); int64(len(data)) > l.Deb {
+		return nil, &LimitError{What: "deb " + name, Limit: fmt.Sprintf("the per-.deb limit of %s (TEMPER_LIMIT_DEB): it is %d bytes", limits.Human(l.Deb), len(data))}
+	}
 	if len(data) == 0 {
 		return nil, d.errorf("empty file: not a Debian binary package")
 	}
@@ -255,11 +260,18 @@ func (d *Deb) Walk(fn func(hdr *tar.Header, r io.Reader) error) error {
 // returned as they are, or in an *Error that names the member when wrap is
 // set (fn is this package's own).
 func (d *Deb) walk(m member, wrap bool, fn func(hdr *tar.Header, r io.Reader) error) error {
-	dec, closeFn, err := decompress(m.comp, bytes.NewReader(m.body))
+	raw, closeFn, err := decompress(m.comp, bytes.NewReader(m.body))
 	if err != nil {
 		return d.memberError(m, err)
 	}
 	defer closeFn()
+	budget, why := unpackBudget(m, wrap)
+	var entry string
+	dec := &budgetReader{r: raw, max: budget, fail: func() error {
+		return d.limitError(m, entry, "its unpacked size limit of "+strconv.FormatInt(budget, 10)+" bytes: "+why)
+	}}
+	memberMax := limits.Get().Member
+	var claimed int64 // the sizes entries claim, sparse holes included
 	tr := tar.NewReader(dec)
 	for {
 		hdr, err := tr.Next()
@@ -267,7 +279,18 @@ func (d *Deb) walk(m member, wrap bool, fn func(hdr *tar.Header, r io.Reader) er
 			break
 		}
 		if err != nil {
+			var le *LimitError
+			if errors.As(err, &le) {
+				return err
+			}
 			return d.memberError(m, fmt.Errorf("reading tar: %w", noEOF(err)))
+		}
+		entry = hdr.Name
+		if hdr.Size > memberMax && !wrap {
+			return d.limitError(m, hdr.Name, fmt.Sprintf("the per-file limit of %s (TEMPER_LIMIT_MEMBER): its header claims %d bytes", limits.Human(memberMax), hdr.Size))
+		}
+		if claimed += max(hdr.Size, 0); claimed > budget || hdr.Size < 0 {
+			return d.limitError(m, hdr.Name, fmt.Sprintf("its unpacked size limit of %d bytes (%s): its header claims %d bytes", budget, why, hdr.Size))
 		}
 		if err := fn(hdr, &entryReader{tr, d, m, hdr.Name}); err != nil {
 			if errors.Is(err, fs.SkipAll) {
@@ -282,7 +305,12 @@ func (d *Deb) walk(m member, wrap bool, fn func(hdr *tar.Header, r io.Reader) er
 	}
 	// Drain the tail (tar padding) so the decompressor verifies its
 	// checksums and sees the end of its stream.
+	entry = "after the end of the tar archive"
 	if _, err := io.Copy(io.Discard, dec); err != nil {
+		var le *LimitError
+		if errors.As(err, &le) {
+			return err
+		}
 		return d.memberError(m, fmt.Errorf("after the end of the tar archive: %w", noEOF(err)))
 	}
 	return nil
@@ -300,7 +328,8 @@ type entryReader struct {
 
 func (e *entryReader) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
-	if err != nil && err != io.EOF {
+	var le *LimitError
+	if err != nil && err != io.EOF && !errors.As(err, &le) {
 		err = e.d.memberError(e.m, fmt.Errorf("%s: %w", e.name, err))
 	}
 	return n, err

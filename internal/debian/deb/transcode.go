@@ -2,6 +2,8 @@ package deb
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,7 +19,12 @@ import (
 // temper caches this copy next to the original so that warm builds never
 // decode xz. A .deb whose data.tar is already zst or uncompressed is
 // returned as is.
-func Transcode(name string, data []byte) ([]byte, error) {
+//
+// Decompression streams into the encoder, so memory grows with the zstd
+// output, not with the unpacked size; the unpacked size is bounded as in
+// Walk (a decompression bomb is an error naming the .deb and the limit).
+// ctx is checked between blocks: a canceled build stops promptly.
+func Transcode(ctx context.Context, name string, data []byte) ([]byte, error) {
 	d, err := Open(name, data)
 	if err != nil {
 		return nil, err
@@ -30,20 +37,49 @@ func Transcode(name string, data []byte) ([]byte, error) {
 		return nil, d.errorf("%s: %v", d.data.name, err)
 	}
 	defer closeFn()
-	var tarBuf bytes.Buffer
-	if _, err := io.Copy(&tarBuf, r); err != nil {
-		return nil, d.errorf("%s: %v", d.data.name, err)
-	}
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	budget, why := unpackBudget(d.data, false)
+	br := &budgetReader{r: r, max: budget, fail: func() error {
+		return d.limitError(d.data, "", "its unpacked size limit of "+strconv.FormatInt(budget, 10)+" bytes: "+why)
+	}}
+	var zdata bytes.Buffer
+	enc, err := zstd.NewWriter(&zdata, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		return nil, err
 	}
-	zdata := enc.EncodeAll(tarBuf.Bytes(), nil)
+	buf := make([]byte, 1<<20)
+	for {
+		if err := ctx.Err(); err != nil {
+			enc.Close()
+			return nil, d.errorf("%s: %v", d.data.name, context.Cause(ctx))
+		}
+		n, rerr := br.Read(buf)
+		if n > 0 {
+			if _, err := enc.Write(buf[:n]); err != nil {
+				enc.Close()
+				return nil, d.errorf("%s: zstd: %v", d.data.name, err)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			enc.Close()
+			var le *LimitError
+			if errors.As(rerr, &le) {
+				return nil, rerr
+			}
+			return nil, d.errorf("%s: %v", d.data.name, rerr)
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return nil, d.errorf("%s: zstd: %v", d.data.name, err)
+	}
 	var out bytes.Buffer
+	out.Grow(len(arMagic) + 3*arHeaderSize + 8 + len(d.control.body) + zdata.Len())
 	out.WriteString(arMagic)
 	writeMember(&out, "debian-binary", []byte("2.0\n"))
 	writeMember(&out, d.control.name, d.control.body)
-	writeMember(&out, "data.tar.zst", zdata)
+	writeMember(&out, "data.tar.zst", zdata.Bytes())
 	return out.Bytes(), nil
 }
 

@@ -3,6 +3,7 @@ package deb_test
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"io"
 	"os"
@@ -42,7 +43,7 @@ func TestTranscodeKeepsEverything(t *testing.T) {
 		},
 		Scripts: map[string]string{"postinst": "#!/bin/sh\nexit 0\n"},
 	})
-	fast, err := deb.Transcode("tc.deb", orig)
+	fast, err := deb.Transcode(context.Background(), "tc.deb", orig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestTranscodeKeepsEverything(t *testing.T) {
 	if !bytes.Equal(ca["control"], cb["control"]) || !bytes.Equal(ca["postinst"], cb["postinst"]) || !bytes.Equal(ca["md5sums"], cb["md5sums"]) {
 		t.Error("control member changed")
 	}
-	again, _ := deb.Transcode("tc.deb", orig)
+	again, _ := deb.Transcode(context.Background(), "tc.deb", orig)
 	if !bytes.Equal(again, fast) {
 		t.Error("transcoding is not deterministic")
 	}

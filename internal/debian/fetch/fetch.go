@@ -2,8 +2,12 @@
 // timeouts, bounded retries with backoff, and errors that say which URL
 // failed, what happened and how many attempts were made.
 //
-// There is no overall deadline (Packages indices and .debs can be large);
-// instead a transfer fails when no bytes arrive for Client.ReadTimeout.
+// A transfer fails when no bytes arrive for Client.ReadTimeout, when it
+// averages less than Client.MinRate over Client.RateWindow (a server that
+// trickles), when one request (all its attempts) outlasts Client.Deadline,
+// and when a body is larger than Client.MaxBytes (checked against
+// Content-Length before reading, and while reading). The defaults of the
+// last four come from internal/limits.
 package fetch
 
 import (
@@ -21,6 +25,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/temper-dev/temper/internal/limits"
 )
 
 // Defaults used by New, and by a Client whose fields are zero.
@@ -51,6 +57,62 @@ type Client struct {
 	ReadTimeout time.Duration
 	// UserAgent is sent as the User-Agent header, e.g. "temper/1.2.3".
 	UserAgent string
+	// Deadline bounds one Get, all attempts and waits included; zero
+	// means limits.Get().RequestTime.
+	Deadline time.Duration
+	// MinRate (bytes per second) and RateWindow: an attempt whose body
+	// arrives slower than MinRate on average over a RateWindow fails;
+	// zero means the limits' defaults.
+	MinRate    int64
+	RateWindow time.Duration
+	// MaxBytes bounds one response body; zero means the larger of the
+	// per-.deb and per-index limits.
+	MaxBytes int64
+}
+
+func (c *Client) deadline() time.Duration {
+	if c.Deadline > 0 {
+		return c.Deadline
+	}
+	return limits.Get().RequestTime
+}
+
+func (c *Client) rate() (int64, time.Duration) {
+	l := limits.Get()
+	r, w := c.MinRate, c.RateWindow
+	if r <= 0 {
+		r = l.MinRate
+	}
+	if w <= 0 {
+		w = l.RateWindow
+	}
+	return r, w
+}
+
+func (c *Client) maxBytes() int64 {
+	if c.MaxBytes > 0 {
+		return c.MaxBytes
+	}
+	l := limits.Get()
+	return max(l.Deb, l.Index)
+}
+
+// DeadlineError is a request that outlasted Client.Deadline.
+type DeadlineError struct{ After time.Duration }
+
+func (e *DeadlineError) Error() string {
+	return fmt.Sprintf("no complete response within the per-request deadline of %v (TEMPER_LIMIT_REQUEST_TIME)", e.After)
+}
+
+// SlowError is a transfer slower than Client.MinRate over a window.
+type SlowError struct {
+	Got    int64         // bytes received in the window
+	Window time.Duration // the window
+	Min    int64         // the minimum rate, bytes per second
+}
+
+func (e *SlowError) Error() string {
+	return fmt.Sprintf("too slow: %d bytes in %v, below the minimum rate of %d bytes/s (TEMPER_LIMIT_MIN_RATE)", e.Got, e.Window, e.Min)
 }
 
 // New returns a Client with the default settings and the given User-Agent.
@@ -194,6 +256,8 @@ func describe(err error) (what, hint string) {
 			return statusText(se.Status), "the server is failing or overloaded; try again later or set --archive to another mirror"
 		}
 		return statusText(se.Status), ""
+	case errors.As(err, new(*DeadlineError)), errors.As(err, new(*SlowError)), errors.As(err, new(*tooLargeError)):
+		return err.Error(), ""
 	case errors.Is(err, context.Canceled):
 		return "canceled", ""
 	case errors.Is(err, context.DeadlineExceeded):
@@ -248,6 +312,9 @@ func retryable(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
+	if errors.As(err, new(*tooLargeError)) {
+		return false
+	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
 		return false
@@ -273,6 +340,9 @@ func (c *Client) Get(ctx context.Context, url string, open func() (io.Writer, er
 	if _, err := http.NewRequest(http.MethodGet, url, nil); err != nil {
 		return fmt.Errorf("GET %s: %w", url, err)
 	}
+	dl := c.deadline()
+	ctx, cancel := context.WithTimeoutCause(ctx, dl, &DeadlineError{After: dl})
+	defer cancel()
 	attempts := 1 + max(c.Retries, 0)
 	var last error
 	for attempt := 1; attempt <= attempts; attempt++ {
@@ -386,16 +456,32 @@ func (c *Client) once(ctx context.Context, url string, open func() (io.Writer, e
 		}
 		return se
 	}
+	maxBody := c.maxBytes()
+	if resp.ContentLength > maxBody {
+		return &tooLargeError{max: maxBody, claimed: resp.ContentLength}
+	}
 	w, err := open()
 	if err != nil {
 		return &writeError{err}
 	}
+	minRate, window := c.rate()
+	winStart, winGot := time.Now(), int64(0)
 	buf := make([]byte, 64<<10)
 	for {
 		n, rerr := resp.Body.Read(buf)
 		if n > 0 {
 			idle.Reset(rt)
 			got += int64(n)
+			if got > maxBody {
+				return &tooLargeError{max: maxBody}
+			}
+			winGot += int64(n)
+			if el := time.Since(winStart); el >= window {
+				if float64(winGot) < float64(minRate)*el.Seconds() {
+					return &SlowError{Got: winGot, Window: el.Round(time.Millisecond), Min: minRate}
+				}
+				winStart, winGot = time.Now(), 0
+			}
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return &writeError{werr}
 			}
@@ -420,10 +506,13 @@ func (c *Client) once(ctx context.Context, url string, open func() (io.Writer, e
 	return nil
 }
 
-// tooLargeError is returned by limitWriter.
-type tooLargeError struct{ max int64 }
+// tooLargeError is a body over a limit: limitWriter's, or Client.MaxBytes.
+type tooLargeError struct{ max, claimed int64 }
 
 func (e *tooLargeError) Error() string {
+	if e.claimed > 0 {
+		return fmt.Sprintf("response of %d bytes (Content-Length) larger than the %d-byte limit (TEMPER_LIMIT_DEB, TEMPER_LIMIT_INDEX)", e.claimed, e.max)
+	}
 	return fmt.Sprintf("response larger than the %d-byte limit", e.max)
 }
 
@@ -434,15 +523,18 @@ type limitWriter struct {
 
 func (l *limitWriter) Write(p []byte) (int, error) {
 	if l.max > 0 && int64(len(l.buf))+int64(len(p)) > l.max {
-		return 0, &tooLargeError{l.max}
+		return 0, &tooLargeError{max: l.max}
 	}
 	l.buf = append(l.buf, p...)
 	return len(p), nil
 }
 
 // GetBytes downloads url into memory. If max > 0, a body longer than max
-// bytes is an error (not retried).
+// bytes is an error (not retried); max <= 0 means the per-index limit.
 func (c *Client) GetBytes(ctx context.Context, url string, max int64) ([]byte, error) {
+	if max <= 0 {
+		max = limits.Get().Index
+	}
 	var lw *limitWriter
 	err := c.Get(ctx, url, func() (io.Writer, error) {
 		lw = &limitWriter{max: max}

@@ -20,6 +20,7 @@ import (
 	"github.com/temper-dev/temper/internal/debian/archive"
 	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/debian/fetch"
+	"github.com/temper-dev/temper/internal/limits"
 )
 
 // Item is one .deb to fetch.
@@ -123,8 +124,16 @@ func (f *Fetcher) fetchOne(ctx context.Context, it Item) (data []byte, fromCache
 	if ctx.Err() != nil {
 		return nil, false, ctx.Err()
 	}
+	if err := checkSize(it); err != nil {
+		return nil, false, err
+	}
 	data, err = f.Cache.Read(it.SHA256)
 	if err == nil {
+		if int64(len(data)) != it.Size {
+			// The bytes are the lock's (their SHA-256 matched), so the
+			// lock's size is what is wrong: a hand edit.
+			return nil, true, fmt.Errorf("%s %s: the lock says size %d, but the .deb with its sha256 %s is %d bytes: the lock was edited by hand; run `temper lock` to rewrite it", it.Name, it.Version, it.Size, it.SHA256, len(data))
+		}
 		return data, true, nil
 	}
 	if !errors.Is(err, cache.ErrNotFound) {
@@ -142,8 +151,10 @@ func (f *Fetcher) download(ctx context.Context, it Item) ([]byte, error) {
 	var buf writerBuf
 	err := f.HTTP.Get(ctx, url, func() (io.Writer, error) {
 		buf.b = buf.b[:0]
-		if cap(buf.b) < int(it.Size) {
-			buf.b = make([]byte, 0, it.Size)
+		// The lock's size is only a hint for the first allocation: the
+		// buffer grows with the bytes that arrive.
+		if first := min(it.Size, 16<<20); cap(buf.b) < int(first) {
+			buf.b = make([]byte, 0, first)
 		}
 		buf.max = it.Size
 		return &buf, nil
@@ -153,10 +164,27 @@ func (f *Fetcher) download(ctx context.Context, it Item) ([]byte, error) {
 	}
 	// The cache refuses bytes whose SHA-256 differs from the lock's; nothing
 	// is left behind.
+	if int64(len(buf.b)) != it.Size {
+		return nil, fmt.Errorf("%s %s from %s: %d bytes, but the lock says size %d (the lock was edited by hand, or the mirror serves something else)", it.Name, it.Version, url, len(buf.b), it.Size)
+	}
 	if err := f.Cache.WriteBytes(it.SHA256, buf.b); err != nil {
 		return nil, fmt.Errorf("%s %s from %s: %w (the lock pins sha256 %s; the mirror serves something else: refresh the lock with `temper lock` if the archive changed, or use another mirror)", it.Name, it.Version, url, err, it.SHA256)
 	}
 	return buf.b, nil
+}
+
+// checkSize refuses an item whose size the per-.deb limit does not allow,
+// before anything is read or allocated.
+func checkSize(it Item) error {
+	l := limits.Get()
+	if it.Size <= 0 {
+		return fmt.Errorf("%s %s: the lock's size %d is not a size: the lock was edited by hand; run `temper lock` to rewrite it", it.Name, it.Version, it.Size)
+	}
+	if it.Size > l.Deb {
+		return &limits.Error{What: it.Name + " " + it.Version, Where: it.Filename,
+			Limit: fmt.Sprintf("the per-.deb limit of %s (TEMPER_LIMIT_DEB): the lock says %d bytes", limits.Human(l.Deb), it.Size)}
+	}
+	return nil
 }
 
 // writerBuf collects a download, refusing more than the lock's size.
@@ -167,7 +195,7 @@ type writerBuf struct {
 
 func (w *writerBuf) Write(p []byte) (int, error) {
 	if w.max > 0 && int64(len(w.b)+len(p)) > w.max {
-		return 0, fmt.Errorf("more bytes than the lock's size %d", w.max)
+		return 0, fmt.Errorf("more bytes than the lock's size %d (the lock was edited by hand, or the mirror serves something else)", w.max)
 	}
 	w.b = append(w.b, p...)
 	return len(p), nil
