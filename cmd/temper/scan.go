@@ -31,6 +31,7 @@ type scanFlags struct {
 	exceptions            []string
 	files                 vuln.Files
 	allowStale            bool
+	layouts               []string
 }
 
 func newScanCommand(g *globalFlags) *cobra.Command {
@@ -48,7 +49,7 @@ Exit status: 0 every image passes the gate; 20 an image fails it; 1 error
 See docs/scan.md for the matching rules and the JSON schema.`,
 		Example: "  temper vuln update && temper scan examples/catalog\n  temper scan --json --openvex out/vex . | jq '.images[].gate'",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
+			if len(args) == 0 && len(f.layouts) == 0 {
 				args = []string{"."}
 			}
 			return runScan(cmd, g, f, args)
@@ -64,6 +65,7 @@ See docs/scan.md for the matching rules and the JSON schema.`,
 	fl.StringVar(&f.files.KEV, "kev", "", "CISA KEV JSON `FILE` instead of the kept copy")
 	fl.StringVar(&f.files.EPSS, "epss", "", "EPSS CSV `FILE` instead of the kept copy")
 	fl.BoolVar(&f.allowStale, "allow-stale", false, "decide on data older than the policy's max_age")
+	fl.StringArrayVar(&f.layouts, "layout", nil, "also scan a built image in an OCI layout, `DIR:NAME:VERSION` (what its /var/lib/dpkg/status.d says it holds)")
 	return cmd
 }
 
@@ -74,6 +76,9 @@ type scanResult struct {
 	Name  string       `json:"name"`
 	Gate  *policy.Gate `json:"gate,omitempty"`
 	Error string       `json:"error,omitempty"`
+
+	// digest and distro name a built image (--layout) in its OpenVEX.
+	digest, distro string
 }
 
 type scanReport struct {
@@ -99,13 +104,21 @@ func runScan(cmd *cobra.Command, g *globalFlags, f scanFlags, args []string) err
 	if err := policy.CheckFreshness(db.Data, pol.MaxAgeOrDefault(), f.allowStale); err != nil {
 		return err
 	}
-	defs, err := spec.FindDefinitions(args)
-	if err != nil {
-		return err
+	var defs []string
+	if len(args) > 0 {
+		if defs, err = spec.FindDefinitions(args); err != nil {
+			return err
+		}
 	}
 	rep := &scanReport{Schema: "temper.scan/v1", Data: db.Data, Images: []*scanResult{}}
+	results := make([]*scanResult, 0, len(defs)+len(f.layouts))
 	for _, def := range defs {
-		r := scanOne(def, db)
+		results = append(results, scanOne(def, db))
+	}
+	for _, l := range f.layouts {
+		results = append(results, scanLayout(l, db))
+	}
+	for _, r := range results {
 		if r.Image != nil {
 			gate := policy.Evaluate(policy.Input{Image: r.Image, Policy: pol.For(r.Definition), Exceptions: exc, Now: now})
 			r.Gate = &gate
@@ -216,8 +229,13 @@ func relativeTo(file, name string) string {
 	return filepath.Join(filepath.Dir(file), name)
 }
 
-// openvexName is the file an image's OpenVEX document is written to.
+// openvexName is the file an image's OpenVEX document is written to:
+// NAME_DEFINITION, or NAME_VERSION for a built image.
 func openvexName(r *scanResult) string {
+	if r.digest != "" {
+		_, ref, _ := strings.Cut(r.Definition, ":")
+		return strings.ReplaceAll(ref, ":", "_") + ".openvex.json"
+	}
 	base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(r.Definition), ".yaml"), ".yml")
 	return r.Name + "_" + base + ".openvex.json"
 }
@@ -232,6 +250,7 @@ func writeOpenVEX(dir string, rep *scanReport, opt openvex.Options) error {
 		}
 		o := opt
 		o.Name, o.Exceptions = r.Name, r.Gate.Exceptions
+		o.Digest, o.Distro = r.digest, r.distro
 		doc, err := openvex.Document(r.Image, o)
 		if err != nil {
 			return err
