@@ -86,6 +86,10 @@ func printSnapshot(w io.Writer, run release.SnapshotRun) {
 		fmt.Fprintf(w, "  %s %s %s: %s\n", word, r.Stream, r.Tag, r.Summary)
 	}
 	for _, m := range run.Promoted {
+		if m.Already {
+			fmt.Fprintf(w, "%s: %s already there\n", m.Release.Stream, m.Release.Tag)
+			continue
+		}
 		fmt.Fprintf(w, "%s: %s → %s (%s)\n", m.Move.Stream, m.Release.Tag, m.Move.Channel, m.Move.Reason)
 	}
 	for _, err := range run.Refused {
