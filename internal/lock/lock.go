@@ -132,11 +132,25 @@ func Resolve(ctx context.Context, def *spec.Definition, releases resolve.Release
 		req.Roots = append(req.Roots, p.String())
 	}
 	l := &spec.Lock{Definition: def.LockDefinition(), Release: def.Debian.Release, Architectures: map[string]*spec.LockArch{}}
+	repos, err := LoadRepositories(def)
+	if err != nil {
+		return nil, err
+	}
 	var errs []error
 	for _, arch := range def.Architectures {
 		u, err := releases.Universe(ctx, def.Debian.Release, def.Debian.Components, arch)
 		if err != nil {
 			return nil, err // the archive itself failed: nothing else will work
+		}
+		if repos != nil {
+			var idx []*archive.RepoIndex
+			if u, idx, err = repos.universe(ctx, u, releases); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if l.Repositories == nil {
+				l.Repositories = lockRepositories(idx)
+			}
 		}
 		res, err := u.Resolve(req)
 		if err != nil {
@@ -152,7 +166,7 @@ func Resolve(ctx context.Context, def *spec.Definition, releases resolve.Release
 		for _, p := range res.Packages {
 			la.Packages = append(la.Packages, spec.LockedPackage{
 				Name: p.Name, Version: p.Version, Architecture: p.Architecture,
-				Source: p.Source, SourceVersion: p.SourceVersion, Suite: p.Suite,
+				Source: p.Source, SourceVersion: p.SourceVersion, Suite: p.Suite, Repository: p.Repository,
 				Filename: p.Filename, SHA256: strings.ToLower(p.SHA256), Size: p.Size, InstalledSize: p.InstalledSize,
 				RequiredBy: res.RequiredBy[p.Name],
 			})

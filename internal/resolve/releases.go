@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -41,6 +42,7 @@ type Loaded struct {
 	load  Loader
 	mu    sync.Mutex
 	calls map[releaseKey]*loadCall
+	repos map[repoKey]*repoCall
 }
 
 type releaseKey struct{ release, components, arch string }
@@ -85,4 +87,57 @@ type ReleasesFunc func(ctx context.Context, release string, components []string,
 // Universe calls f.
 func (f ReleasesFunc) Universe(ctx context.Context, release string, components []string, arch string) (*Universe, error) {
 	return f(ctx, release, components, arch)
+}
+
+// RepositoryLoader loads a designated repository's packages for one
+// architecture; *archive.Client is one.
+type RepositoryLoader interface {
+	LoadRepository(ctx context.Context, r archive.Repository, arch string) (*archive.RepoIndex, error)
+}
+
+// Repositories hands out designated repositories, as Releases hands out
+// Debian's releases. Loaded implements it when its loader does.
+type Repositories interface {
+	Repository(ctx context.Context, r archive.Repository, arch string) (*archive.RepoIndex, error)
+}
+
+var (
+	_ Repositories     = (*Loaded)(nil)
+	_ RepositoryLoader = (*archive.Client)(nil)
+)
+
+type repoKey struct{ url, suite, components, arch, name, keys string }
+
+// Repository loads a repository suite once per run (per URL, suite,
+// components, architecture and key), like Universe.
+func (r *Loaded) Repository(ctx context.Context, repo archive.Repository, arch string) (*archive.RepoIndex, error) {
+	rl, ok := r.load.(RepositoryLoader)
+	if !ok {
+		return nil, fmt.Errorf("repository %s: this run cannot load designated repositories", repo)
+	}
+	var keys []string
+	if repo.Keyring != nil {
+		for _, e := range repo.Keyring.Entities() {
+			keys = append(keys, archive.Fingerprint(e.PrimaryKey.Fingerprint))
+		}
+	}
+	k := repoKey{repo.URL, repo.Suite, strings.Join(repo.Components, ","), arch, repo.Name, strings.Join(keys, ",")}
+	r.mu.Lock()
+	if r.repos == nil {
+		r.repos = map[repoKey]*repoCall{}
+	}
+	c, ok := r.repos[k]
+	if !ok {
+		c = &repoCall{}
+		r.repos[k] = c
+	}
+	r.mu.Unlock()
+	c.once.Do(func() { c.x, c.err = rl.LoadRepository(ctx, repo, arch) })
+	return c.x, c.err
+}
+
+type repoCall struct {
+	once sync.Once
+	x    *archive.RepoIndex
+	err  error
 }

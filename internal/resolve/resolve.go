@@ -130,7 +130,10 @@ func (s *state) rootPackage(name, pin string, pinned bool) (*archive.Package, er
 		return nil, err
 	}
 	if !pinned {
-		return vs[0], nil
+		if c := s.u.Candidate(name); c != nil {
+			return c, nil
+		}
+		return nil, fmt.Errorf("%s (%s): %s has no installation candidate: every version is pinned below 1 (%s)", rel.Name, rel.Arch, name, s.u.describeVersions(vs))
 	}
 	for _, v := range vs {
 		if v.Version == pin {
@@ -138,11 +141,7 @@ func (s *state) rootPackage(name, pin string, pinned bool) (*archive.Package, er
 			return v, nil
 		}
 	}
-	var have []string
-	for _, v := range vs {
-		have = append(have, v.Version+" ("+v.Suite+")")
-	}
-	return nil, fmt.Errorf("%s (%s): %s=%s: no such version (the release has %s)", rel.Name, rel.Arch, name, pin, strings.Join(have, ", "))
+	return nil, fmt.Errorf("%s (%s): %s=%s: no such version (the release has %s)", rel.Name, rel.Arch, name, pin, s.u.describeVersions(vs))
 }
 
 // VirtualError is a virtual package with several providers and no choice.
@@ -182,7 +181,7 @@ func (s *state) candidate(name string) *archive.Package {
 	if c, ok := s.cand[name]; ok {
 		return c
 	}
-	return s.u.rel.Candidate(name)
+	return s.u.Candidate(name)
 }
 
 // archOK reports whether a package satisfies an architecture qualifier.
@@ -402,7 +401,7 @@ func (s *state) explain(chain string, g relation.Relation, depth int) *Unsatisfi
 		case c == nil && len(s.u.providers[p.Name]) == 0:
 			e.Why = append(e.Why, p.Name+" is not in "+s.u.rel.Name+" for "+s.u.rel.Arch)
 		case c != nil && !p.SatisfiedBy(c.Version):
-			e.Why = append(e.Why, fmt.Sprintf("%s's candidate is %s (%s)", p.Name, c.Version, c.Suite))
+			e.Why = append(e.Why, fmt.Sprintf("%s's candidate is %s (%s)", p.Name, c.Version, where(c)))
 		case c != nil && !archOK(p, c):
 			e.Why = append(e.Why, fmt.Sprintf("%s is Multi-Arch: %q, so it cannot satisfy %s", p.Name, c.MultiArch, p))
 		case c != nil:

@@ -43,6 +43,11 @@ import (
 type Universe struct {
 	rel       *archive.Release
 	providers map[string][]provision
+	// cands are the candidates under a Policy (nil entries: no candidate,
+	// every version pinned below 1); nil without a policy, when the
+	// candidate is the release's highest version.
+	cands map[string]*archive.Package
+	prio  map[*archive.Package]int
 
 	mu   sync.Mutex
 	deps map[*archive.Package]*parsedDeps
@@ -63,9 +68,55 @@ type parsedDeps struct {
 // virtual names.
 func NewUniverse(rel *archive.Release) *Universe {
 	u := &Universe{rel: rel, providers: map[string][]provision{}, deps: map[*archive.Package]*parsedDeps{}}
+	u.indexProviders()
+	return u
+}
+
+// NewPinnedUniverse indexes a release (usually Debian's with designated
+// repositories merged in) whose candidates follow the policy's pins, as apt
+// with that preferences file would choose them.
+func NewPinnedUniverse(rel *archive.Release, p *Policy) (*Universe, error) {
+	ms, err := compilePins(p)
+	if err != nil {
+		return nil, err
+	}
+	u := &Universe{rel: rel, providers: map[string][]provision{}, deps: map[*archive.Package]*parsedDeps{},
+		cands: make(map[string]*archive.Package, rel.Len()), prio: map[*archive.Package]int{}}
 	for _, name := range rel.Names() {
-		c := rel.Candidate(name)
-		if c.Provides == "" {
+		vs := rel.Versions(name)
+		c, prio := priorities(ms, vs)
+		u.cands[name] = c
+		for i, v := range vs {
+			if prio[i] != DefaultPriority || v.Repository != "" {
+				u.prio[v] = prio[i]
+			}
+		}
+	}
+	u.indexProviders()
+	return u, nil
+}
+
+// Candidate is the version apt would install for name (nil for none).
+func (u *Universe) Candidate(name string) *archive.Package {
+	if u.cands != nil {
+		return u.cands[name]
+	}
+	return u.rel.Candidate(name)
+}
+
+// Priority is the pin priority of one version in this universe.
+func (u *Universe) Priority(p *archive.Package) int {
+	if pr, ok := u.prio[p]; ok {
+		return pr
+	}
+	return DefaultPriority
+}
+
+func (u *Universe) indexProviders() {
+	rel := u.rel
+	for _, name := range rel.Names() {
+		c := u.Candidate(name)
+		if c == nil || c.Provides == "" {
 			continue
 		}
 		rels, err := relation.Parse(c.Provides)
@@ -84,7 +135,6 @@ func NewUniverse(rel *archive.Release) *Universe {
 	for _, ps := range u.providers {
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].pkg.Name < ps[j].pkg.Name })
 	}
-	return u
 }
 
 // Release is the release the universe indexes.

@@ -10,6 +10,7 @@ package spec
 
 import (
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,10 @@ type Definition struct {
 	// zones), as distroless builds its static image. A deliberate
 	// divergence from apt, named in the definition.
 	NoDependencies []string
+	// Repositories are designated apt repositories beside Debian's suites
+	// (third-party or in-house), each with its own pinned signing key and
+	// apt pins (docs/repositories.md).
+	Repositories []Repository
 
 	// Image is how the image runs (reserved: used by temper build).
 	Image Image
@@ -76,6 +81,49 @@ type Definition struct {
 type Debian struct {
 	Release    string   // codename, e.g. bookworm
 	Components []string // default [main]
+}
+
+// Repository is a designated apt repository: where it is, which suites
+// and components to read, the key that signs it (a file beside the
+// definition, its fingerprint pinned) and the apt pins that decide which of
+// its packages win over Debian's.
+type Repository struct {
+	Name string
+	// URL is apt's URI, http(s), without trailing slash.
+	URL string
+	// Suites are dists/<suite> names, or one flat directory ending in "/"
+	// (apt's "deb URL ./").
+	Suites []string
+	// Components default to [main]; none for a flat repository.
+	Components []string
+	// Key is the public key file, relative to the definition's directory.
+	Key string
+	// Fingerprint is the key's full fingerprint, upper-case hex, no spaces.
+	Fingerprint string
+	// Pins give packages of this repository a Pin-Priority.
+	Pins []RepositoryPin
+	// DefaultPriority is the Pin-Priority of everything else the
+	// repository offers; 0 when not set (apt's default, 500).
+	DefaultPriority int
+}
+
+// RepositoryPin is one apt pin limited to its repository's packages.
+type RepositoryPin struct {
+	// Packages are names, globs ("php8.3*") or /regular expressions/.
+	Packages []string
+	// Priority is apt's Pin-Priority (non-zero; below 0 never installs).
+	Priority int
+}
+
+// Flat reports whether the repository is a flat one (one suite ending in "/").
+func (r Repository) Flat() bool { return len(r.Suites) == 1 && strings.HasSuffix(r.Suites[0], "/") }
+
+// KeyPath is the key file's path: Key relative to the definition's directory.
+func (d *Definition) KeyPath(r Repository) string {
+	if filepath.IsAbs(r.Key) {
+		return r.Key
+	}
+	return filepath.Join(filepath.Dir(d.File), filepath.FromSlash(r.Key))
 }
 
 // Package is a root package: a name, and optionally an exact version.

@@ -87,6 +87,11 @@ func (d *decoder) definition(root *yaml.Node) *Definition {
 			def.Exclude = d.strList(n, key)
 		case "no_dependencies":
 			def.NoDependencies = d.strList(n, key)
+		case "repositories":
+			items, _ := d.seq(n, key)
+			for i, it := range items {
+				def.Repositories = append(def.Repositories, d.repository(it, index(key, i)))
+			}
 		case "image":
 			d.image(n, &def.Image)
 		case "remove":
@@ -119,6 +124,52 @@ func (d *decoder) definition(root *yaml.Node) *Definition {
 		}
 	}
 	return def
+}
+
+func (d *decoder) repository(n *yaml.Node, path string) Repository {
+	var r Repository
+	m, ok := d.mapping(n, path, "repositories[]")
+	if !ok {
+		return r
+	}
+	for key, v := range m {
+		p := join(path, key)
+		switch key {
+		case "name":
+			r.Name, _ = d.str(v, p)
+		case "url":
+			r.URL, _ = d.str(v, p)
+		case "suites":
+			r.Suites = d.strList(v, p)
+		case "components":
+			r.Components = d.strList(v, p)
+		case "key":
+			r.Key, _ = d.str(v, p)
+		case "fingerprint":
+			r.Fingerprint, _ = d.str(v, p)
+		case "default_priority":
+			i, _ := d.integer(v, p)
+			r.DefaultPriority = clampInt(i)
+		case "pins":
+			items, _ := d.seq(v, p)
+			for i, it := range items {
+				pp := index(p, i)
+				var pin RepositoryPin
+				pm, _ := d.mapping(it, pp, "repositories[].pins[]")
+				for k, pv := range pm {
+					switch k {
+					case "packages":
+						pin.Packages = d.strList(pv, join(pp, k))
+					case "priority":
+						pr, _ := d.integer(pv, join(pp, k))
+						pin.Priority = clampInt(pr)
+					}
+				}
+				r.Pins = append(r.Pins, pin)
+			}
+		}
+	}
+	return r
 }
 
 func (d *decoder) image(n *yaml.Node, img *Image) {

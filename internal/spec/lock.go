@@ -23,6 +23,9 @@ type Lock struct {
 	// Suites are the signed metadata the lock was resolved against, in the
 	// order of Definition.Suites (release, -updates, -security).
 	Suites []LockSuite
+	// Repositories are the designated repositories' suites the lock was
+	// resolved against (none for a definition without repositories).
+	Repositories []LockRepository
 	// Architectures maps a Debian architecture name to its closure.
 	Architectures map[string]*LockArch
 }
@@ -40,6 +43,17 @@ type LockSuite struct {
 	Date            time.Time // the InRelease Date field
 }
 
+// LockRepository records one designated repository suite's InRelease as it
+// was when the lock was made, and the key it was verified with.
+type LockRepository struct {
+	Name            string // the definition's repository name
+	URL             string // base URL
+	Suite           string // suite, or a flat repository's directory
+	Fingerprint     string // the pinned key that verified it
+	InReleaseSHA256 string
+	Date            time.Time // the InRelease Date field
+}
+
 // LockArch is the closure for one architecture.
 type LockArch struct {
 	Packages []LockedPackage
@@ -53,6 +67,9 @@ type LockedPackage struct {
 	Source        string // source package name (the package name when the index omits Source)
 	SourceVersion string // source version (the package version when the index gives none)
 	Suite         string // one of the lock's suites, where this version was taken from
+	// Repository is the designated repository the version was taken from
+	// ("" for Debian's archive); Suite is then one of its suites.
+	Repository string
 	Filename      string // path of the .deb below the archive root, e.g. pool/main/...
 	SHA256        string // lowercase hex SHA-256 of the .deb
 	Size          int64  // size of the .deb in bytes
@@ -84,6 +101,10 @@ var hexDigestRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // architecture, required_by sorted and de-duplicated, and dates in UTC.
 func (l *Lock) normalized() *Lock {
 	c := &Lock{Definition: l.Definition, Release: l.Release, Architectures: map[string]*LockArch{}}
+	for _, r := range l.Repositories {
+		r.Date = r.Date.UTC().Round(0)
+		c.Repositories = append(c.Repositories, r)
+	}
 	c.Suites = make([]LockSuite, len(l.Suites))
 	for i, s := range l.Suites {
 		s.Date = s.Date.UTC().Round(0)
@@ -136,6 +157,7 @@ func (l *Lock) validate(r *reporter) {
 		r.errorf("release", "%q is not a release codename", l.Release)
 	}
 	suites := l.validateSuites(r)
+	repos := l.validateRepositories(r)
 	if len(l.Architectures) == 0 {
 		r.errorf("architectures", "list at least one architecture")
 	}
@@ -161,7 +183,7 @@ func (l *Lock) validate(r *reporter) {
 				r.errorf(pp, "duplicate package %s:%s (also packages[%d])", p.Name, p.Architecture, j)
 			}
 			seen[p.Name+":"+p.Architecture] = i
-			p.validate(r, pp, arch, suites, names)
+			p.validate(r, pp, arch, suites, repos, names)
 		}
 	}
 }
@@ -191,11 +213,51 @@ func (l *Lock) validateSuites(r *reporter) (suites map[string]bool) {
 	return suites
 }
 
+// validateRepositories checks the lock's repositories and returns their
+// suites by repository name.
+func (l *Lock) validateRepositories(r *reporter) map[string]map[string]bool {
+	repos := map[string]map[string]bool{}
+	urls := map[string]string{}
+	for i, x := range l.Repositories {
+		p := index("repositories", i)
+		if !repoNameRE.MatchString(x.Name) || x.Name == "debian" {
+			r.errorf(join(p, "name"), "%q is not a repository name", x.Name)
+		}
+		if u, ok := urls[x.Name]; ok && u != x.URL {
+			r.errorf(join(p, "url"), "repository %s has two URLs, %s and %s", x.Name, u, x.URL)
+		}
+		urls[x.Name] = x.URL
+		if !strings.HasPrefix(x.URL, "http://") && !strings.HasPrefix(x.URL, "https://") {
+			r.errorf(join(p, "url"), "%q is not an http(s) URL", x.URL)
+		}
+		if x.Suite == "" {
+			r.errorf(join(p, "suite"), "required")
+		}
+		if repos[x.Name] == nil {
+			repos[x.Name] = map[string]bool{}
+		}
+		if repos[x.Name][x.Suite] {
+			r.errorf(join(p, "suite"), "duplicate suite %q of repository %s", x.Suite, x.Name)
+		}
+		repos[x.Name][x.Suite] = true
+		if !fingerprintRE.MatchString(x.Fingerprint) {
+			r.errorf(join(p, "fingerprint"), "%q is not a full key fingerprint (40 upper-case hex digits)", x.Fingerprint)
+		}
+		if !hexDigestRE.MatchString(x.InReleaseSHA256) {
+			r.errorf(join(p, "inrelease_sha256"), "%q is not a lowercase hex SHA-256", x.InReleaseSHA256)
+		}
+		if x.Date.IsZero() {
+			r.errorf(join(p, "date"), "required")
+		}
+	}
+	return repos
+}
+
 // validate checks one package of arch's closure, at path pp: its fields
 // (but for the name, which the closure checks with uniqueness), that its
 // suite is one of the lock's, and that every required_by entry names a
 // package of the same closure (names) or the definition.
-func (p LockedPackage) validate(r *reporter, pp, arch string, suites, names map[string]bool) {
+func (p LockedPackage) validate(r *reporter, pp, arch string, suites map[string]bool, repos map[string]map[string]bool, names map[string]bool) {
 	if _, err := version.Parse(p.Version); err != nil {
 		r.errorf(join(pp, "version"), "%v", err)
 	}
@@ -208,8 +270,15 @@ func (p LockedPackage) validate(r *reporter, pp, arch string, suites, names map[
 	if _, err := version.Parse(p.SourceVersion); err != nil {
 		r.errorf(join(pp, "source_version"), "%v", err)
 	}
-	if !suites[p.Suite] {
-		r.errorf(join(pp, "suite"), "%q is not one of the lock's suites", p.Suite)
+	switch {
+	case p.Repository == "":
+		if !suites[p.Suite] {
+			r.errorf(join(pp, "suite"), "%q is not one of the lock's suites", p.Suite)
+		}
+	case repos[p.Repository] == nil:
+		r.errorf(join(pp, "repository"), "%q is not one of the lock's repositories", p.Repository)
+	case !repos[p.Repository][p.Suite]:
+		r.errorf(join(pp, "suite"), "%q is not one of repository %s's suites in the lock", p.Suite, p.Repository)
 	}
 	if p.Filename == "" || strings.HasPrefix(p.Filename, "/") || path.Clean(p.Filename) != p.Filename || strings.HasPrefix(p.Filename, "../") {
 		r.errorf(join(pp, "filename"), "%q must be a clean path below the archive root, e.g. pool/main/...", p.Filename)

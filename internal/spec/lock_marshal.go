@@ -30,6 +30,13 @@ func (l *Lock) Marshal() ([]byte, error) {
 	for _, s := range n.Suites {
 		fmt.Fprintf(&b, "  - {name: %s, inrelease_sha256: %s, date: %s}\n", scalar(s.Name), scalar(s.InReleaseSHA256), s.Date.Format(time.RFC3339Nano))
 	}
+	if len(n.Repositories) > 0 {
+		b.WriteString("repositories:\n")
+		for _, x := range n.Repositories {
+			fmt.Fprintf(&b, "  - {name: %s, url: %s, suite: %s, fingerprint: %s, inrelease_sha256: %s, date: %s}\n",
+				scalar(x.Name), scalar(x.URL), scalar(x.Suite), scalar(x.Fingerprint), scalar(x.InReleaseSHA256), x.Date.Format(time.RFC3339Nano))
+		}
+	}
 	b.WriteString("architectures:\n")
 	for _, arch := range sortedKeys(n.Architectures) {
 		fmt.Fprintf(&b, "  %s:\n", scalar(arch))
@@ -46,6 +53,9 @@ func (l *Lock) Marshal() ([]byte, error) {
 			fmt.Fprintf(&b, "        source: %s\n", scalar(p.Source))
 			fmt.Fprintf(&b, "        source_version: %s\n", scalar(p.SourceVersion))
 			fmt.Fprintf(&b, "        suite: %s\n", scalar(p.Suite))
+			if p.Repository != "" {
+				fmt.Fprintf(&b, "        repository: %s\n", scalar(p.Repository))
+			}
 			fmt.Fprintf(&b, "        filename: %s\n", scalar(p.Filename))
 			fmt.Fprintf(&b, "        sha256: %s\n", scalar(p.SHA256))
 			fmt.Fprintf(&b, "        size: %d\n", p.Size)

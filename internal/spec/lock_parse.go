@@ -70,6 +70,31 @@ func (d *decoder) lock(root *yaml.Node) *Lock {
 			l.Suites = append(l.Suites, s)
 		}
 	}
+	if n, ok := m["repositories"]; ok {
+		items, _ := d.seq(n, "repositories")
+		for i, it := range items {
+			p := index("repositories", i)
+			var x LockRepository
+			rm, _ := d.mapping(it, p, "repositories[]")
+			for key, v := range rm {
+				switch key {
+				case "name":
+					x.Name, _ = d.str(v, join(p, key))
+				case "url":
+					x.URL, _ = d.str(v, join(p, key))
+				case "suite":
+					x.Suite, _ = d.str(v, join(p, key))
+				case "fingerprint":
+					x.Fingerprint, _ = d.str(v, join(p, key))
+				case "inrelease_sha256":
+					x.InReleaseSHA256, _ = d.str(v, join(p, key))
+				case "date":
+					x.Date = d.date(v, join(p, key))
+				}
+			}
+			l.Repositories = append(l.Repositories, x)
+		}
+	}
 	if n, ok := m["architectures"]; ok {
 		n = deref(n)
 		d.pos.vals["architectures"] = pos{n.Line, n.Column}
@@ -117,6 +142,8 @@ func (d *decoder) lockedPackage(n *yaml.Node, p string) LockedPackage {
 			lp.SourceVersion, _ = d.str(v, f)
 		case "suite":
 			lp.Suite, _ = d.str(v, f)
+		case "repository":
+			lp.Repository, _ = d.str(v, f)
 		case "filename":
 			lp.Filename, _ = d.str(v, f)
 		case "sha256":

@@ -194,7 +194,7 @@ func TestParseLockErrors(t *testing.T) {
 	}{
 		{"unknown key", "        sha256: a", "        sha265: a",
 			[]string{
-				`x.lock.yaml:18:9: unknown key "sha265" in architectures.amd64.packages[0] (valid keys: name, version, architecture, source, source_version, suite, filename, sha256, size, installed_size, required_by); did you mean "sha256"?`}},
+				`x.lock.yaml:18:9: unknown key "sha265" in architectures.amd64.packages[0] (valid keys: name, version, architecture, source, source_version, suite, repository, filename, sha256, size, installed_size, required_by); did you mean "sha256"?`}},
 		{"version as number", `version: "1.0"`, "version: 1.0",
 			[]string{`x.lock.yaml:23:18: architectures.amd64.packages[1].version: expected a string, found the number 1.0; quote it: "1.0"`}},
 		{"size as string", "size: 1006\n", "size: big\n",

@@ -75,6 +75,7 @@ func (d *Definition) validate(r *reporter) {
 	d.validateDebian(r)
 	d.validateArchitectures(r)
 	d.validatePackages(r)
+	d.validateRepositories(r)
 	d.Image.validate(r, d.Hardening)
 	validatePaths(r, "remove", d.Remove, true)
 	validatePaths(r, "keep", d.Keep, true)

@@ -104,7 +104,9 @@ type Suite struct {
 
 // Suite fetches and verifies a suite's InRelease, once per client.
 func (c *Client) Suite(ctx context.Context, ref SuiteRef) (*Suite, error) {
-	key := ref.InReleaseURL()
+	// A suite verified with one keyring is never handed out for another:
+	// two definitions that pin different keys for one URL each verify.
+	key := ref.InReleaseURL() + "\x00" + keyringID(ref.Keyring)
 	c.mu.Lock()
 	call, ok := c.suites[key]
 	if !ok {
@@ -153,7 +155,11 @@ func (c *Client) loadSuite(ctx context.Context, ref SuiteRef) (*Suite, error) {
 		}
 	}
 	now := c.cfg.Now()
-	ver, err := release.VerifyInRelease(url, data, c.cfg.Keyring, now)
+	keyring := c.cfg.Keyring
+	if ref.Keyring != nil {
+		keyring = ref.Keyring
+	}
+	ver, err := release.VerifyInRelease(url, data, keyring, now)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +169,7 @@ func (c *Client) loadSuite(ctx context.Context, ref SuiteRef) (*Suite, error) {
 	}
 	// A mirror that answers for one suite with another's metadata (by mistake
 	// or to replay an old, vulnerable state) is caught here.
-	if rel.Codename != ref.Name && rel.Suite != ref.Name {
+	if !ref.Flat && rel.Codename != ref.Name && rel.Suite != ref.Name {
 		return nil, fmt.Errorf("%s: the signed Release describes suite %q (codename %q), not %q; the mirror is misconfigured or serving the wrong file", url, rel.Suite, rel.Codename, ref.Name)
 	}
 	if !c.cfg.AllowExpired {
@@ -199,6 +205,9 @@ type IndexSource struct {
 // the archive (xz preferred, then gz, zst, uncompressed).
 func (c *Client) IndexData(ctx context.Context, s *Suite, component, arch string) ([]byte, IndexSource, error) {
 	path := component + "/binary-" + arch + "/Packages"
+	if s.Ref.Flat {
+		path = "Packages" // a flat repository has one index beside its InRelease
+	}
 	src := IndexSource{Path: path}
 	plain, hasPlain := s.Release.Lookup(path)
 	if hasPlain {
@@ -272,7 +281,7 @@ func (c *Client) IndexData(ctx context.Context, s *Suite, component, arch string
 // cannot change under us while a mirror syncs; the canonical path is the
 // fallback when a mirror lacks the by-hash copy.
 func (c *Client) download(ctx context.Context, s *Suite, fh release.FileHash) ([]byte, string, error) {
-	base := s.Ref.Base + "/dists/" + s.Ref.Name + "/"
+	base := s.Ref.dir()
 	urls := []string{base + fh.Path}
 	if s.Release.AcquireByHash {
 		urls = []string{base + s.Release.ByHashPath(fh.Path), base + fh.Path}

@@ -20,6 +20,14 @@ type Package struct {
 	Suite string
 	// Base is the archive base URL the suite lives in.
 	Base string
+	// Component is the archive component whose index lists it (main, ...).
+	Component string
+	// Repository is the designated repository it comes from; "" for
+	// Debian's own suites.
+	Repository string
+	// From is the suite's verified metadata: the Release fields that apt
+	// preferences match (o=, a=, n=, l=, v=) and where it was fetched.
+	From *Suite
 }
 
 // URL is where the .deb can be downloaded.
@@ -33,6 +41,9 @@ type Release struct {
 	Suites []*Suite
 	// Sources says where each index came from.
 	Sources []IndexSource
+	// Repositories are the designated repositories merged in
+	// (WithRepositories), in the order given.
+	Repositories []*RepoIndex
 
 	byName map[string][]*Package // every version, highest first
 
@@ -98,8 +109,9 @@ func (c *Client) LoadReleaseComponents(ctx context.Context, name, arch string, c
 	all := make([]Package, 0, total)
 	for k, pkgs := range results {
 		s := suites[k/len(components)]
+		comp := components[k%len(components)]
 		for i := range pkgs {
-			all = append(all, Package{Package: &pkgs[i], Suite: s.Ref.Name, Base: s.Ref.Base})
+			all = append(all, Package{Package: &pkgs[i], Suite: s.Ref.Name, Base: s.Ref.Base, Component: comp, From: s})
 		}
 	}
 	for i := range all {

@@ -3,6 +3,8 @@ package archive
 import (
 	"fmt"
 	"strings"
+
+	"github.com/temper-dev/temper/internal/debian/release"
 )
 
 // Mirrors are the base URLs of the two Debian archives a release lives in:
@@ -15,12 +17,35 @@ type Mirrors struct {
 
 // SuiteRef names one suite of a release and the archive it lives in.
 type SuiteRef struct {
-	Name string // e.g. "bookworm-security"
+	Name string // e.g. "bookworm-security"; a flat repository's directory ("./", "sub/")
 	Base string // the archive base URL, without trailing slash
+	// Flat is a flat repository (apt's "deb URL dir/"): InRelease and
+	// Packages sit in Base/Name, there are no dists/ and no components.
+	Flat bool
+	// Keyring verifies this suite's InRelease instead of the client's
+	// (Debian's) keyring: a designated repository's own pinned key. Only
+	// that keyring is used, so Debian's keys never validate a third-party
+	// repository and a third-party key never validates Debian's suites.
+	Keyring *release.Keyring
+	// Repository names the designated repository the suite belongs to; ""
+	// for Debian's own suites.
+	Repository string
+}
+
+// dir is the URL of the suite's directory, with a trailing slash.
+func (s SuiteRef) dir() string {
+	if s.Flat {
+		d := strings.Trim(s.Name, "/")
+		if d == "" || d == "." {
+			return s.Base + "/"
+		}
+		return s.Base + "/" + strings.TrimPrefix(d, "./") + "/"
+	}
+	return s.Base + "/dists/" + s.Name + "/"
 }
 
 // InReleaseURL is where the suite's signed metadata lives.
-func (s SuiteRef) InReleaseURL() string { return s.Base + "/dists/" + s.Name + "/InRelease" }
+func (s SuiteRef) InReleaseURL() string { return s.dir() + "InRelease" }
 
 // SuitesOf returns the suites that make up a release, in apt's order of
 // preference for equal versions: the release itself, its -updates suite

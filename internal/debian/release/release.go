@@ -39,6 +39,11 @@ type File struct {
 	// from ByHashPath paths, which never change while they are listed.
 	AcquireByHash bool
 
+	// NotAutomatic and ButAutomaticUpgrades are the flags that lower a
+	// suite's default apt priority (1, or 100 with both), as backports and
+	// experimental set them.
+	NotAutomatic, ButAutomaticUpgrades bool
+
 	Architectures, Components []string
 
 	// SHA256 lists the files of the suite in the order of the Release file.
@@ -82,6 +87,10 @@ func Parse(body []byte) (*File, error) {
 			}
 		case "acquire-by-hash":
 			f.AcquireByHash = strings.EqualFold(fd.value, "yes")
+		case "notautomatic":
+			f.NotAutomatic = strings.EqualFold(fd.value, "yes")
+		case "butautomaticupgrades":
+			f.ButAutomaticUpgrades = strings.EqualFold(fd.value, "yes")
 		case "architectures":
 			f.Architectures = strings.Fields(fd.value)
 		case "components":
