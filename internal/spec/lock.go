@@ -69,7 +69,7 @@ type LockedPackage struct {
 	Suite         string // one of the lock's suites, where this version was taken from
 	// Repository is the designated repository the version was taken from
 	// ("" for Debian's archive); Suite is then one of its suites.
-	Repository string
+	Repository    string
 	Filename      string // path of the .deb below the archive root, e.g. pool/main/...
 	SHA256        string // lowercase hex SHA-256 of the .deb
 	Size          int64  // size of the .deb in bytes

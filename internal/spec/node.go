@@ -52,7 +52,7 @@ var lockLevels = map[string]level{
 		keys:     []string{"definition", "release", "suites", "repositories", "architectures"},
 		required: []string{"definition", "release", "suites", "architectures"},
 	},
-	"repositories[]": {keys: []string{"name", "url", "suite", "fingerprint", "inrelease_sha256", "date"}, required: []string{"name", "url", "suite", "fingerprint", "inrelease_sha256", "date"}},
+	"repositories[]":  {keys: []string{"name", "url", "suite", "fingerprint", "inrelease_sha256", "date"}, required: []string{"name", "url", "suite", "fingerprint", "inrelease_sha256", "date"}},
 	"definition":      {keys: []string{"file", "sha256"}, required: []string{"file", "sha256"}},
 	"suites[]":        {keys: []string{"name", "inrelease_sha256", "date"}, required: []string{"name", "inrelease_sha256", "date"}},
 	"architectures.*": {keys: []string{"packages"}, required: []string{"packages"}},
