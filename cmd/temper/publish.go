@@ -6,20 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
-	"github.com/temper-dev/temper/internal/attest"
-	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/config"
-	"github.com/temper-dev/temper/internal/debian/lifecycle"
-	"github.com/temper-dev/temper/internal/evidence"
-	"github.com/temper-dev/temper/internal/oci"
+	"github.com/temper-dev/temper/internal/pipeline"
 	"github.com/temper-dev/temper/internal/release"
-	"github.com/temper-dev/temper/internal/spec"
-	"github.com/temper-dev/temper/internal/store"
 	"github.com/temper-dev/temper/internal/testrun"
 )
 
@@ -87,18 +79,10 @@ build twice makes one release. Without vulnerability data the gate fails
 	return c
 }
 
-// publisher holds what every stream of one publish run shares.
+// publisher is one publish run: the shared pipeline and where it prints.
 type publisher struct {
-	g      *globalFlags
-	f      *publishFlags
-	svc    *release.Service
-	opt    build.Options
-	test   testrun.Options
-	gate   *publishGate
-	conf   *config.Config
-	life   map[string]lifecycle.Release
-	out    io.Writer
-	layout string
+	*pipeline.Publisher
+	out io.Writer
 }
 
 func (f *publishFlags) run(cmd *cobra.Command, g *globalFlags, args []string) error {
@@ -107,15 +91,15 @@ func (f *publishFlags) run(cmd *cobra.Command, g *globalFlags, args []string) er
 	if err != nil {
 		return err
 	}
-	defer p.svc.Store.Close()
-	files, err := buildSetup(g, cmd, &p.opt, args)
+	defer p.Svc.Store.Close()
+	files, err := buildSetup(g, cmd, &p.Build, args)
 	if err != nil {
 		return err
 	}
-	p.layout = p.opt.Output
 	failed := 0
 	for _, file := range files {
-		if err := p.one(ctx, file); err != nil {
+		o, err := p.One(ctx, file)
+		if err != nil {
 			var r *release.Refusal
 			if !errors.As(err, &r) {
 				fmt.Fprintln(cmd.ErrOrStderr(), "error:", err)
@@ -123,7 +107,9 @@ func (f *publishFlags) run(cmd *cobra.Command, g *globalFlags, args []string) er
 				fmt.Fprintln(p.out, "refused:", err)
 			}
 			failed++
+			continue
 		}
+		p.report(o)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d streams were not published", failed, len(files))
@@ -132,12 +118,13 @@ func (f *publishFlags) run(cmd *cobra.Command, g *globalFlags, args []string) er
 }
 
 func (f *publishFlags) publisher(cmd *cobra.Command, g *globalFlags, args []string) (*publisher, error) {
-	p := &publisher{g: g, f: f, out: cmd.OutOrStdout()}
-	var err error
-	if p.conf, err = config.Find(g.config); err != nil {
+	p := &publisher{Publisher: &pipeline.Publisher{Now: g.now, Warn: cmd.ErrOrStderr()}, out: cmd.OutOrStdout()}
+	conf, err := config.Find(g.config)
+	if err != nil {
 		return nil, err
 	}
-	if p.test, err = f.engineFlags.options(); err != nil {
+	p.Support = conf.Support
+	if p.Test, err = f.engineFlags.options(); err != nil {
 		return nil, err
 	}
 	c, err := g.cache()
@@ -148,162 +135,46 @@ func (f *publishFlags) publisher(cmd *cobra.Command, g *globalFlags, args []stri
 	if f.skipGate {
 		reason = f.reason
 	}
-	if p.gate, err = newPublishGate(g, c, reason, f.allowStale); err != nil {
+	pol, exc, err := scanPolicy(g, scanFlags{})
+	if err != nil {
 		return nil, err
 	}
+	p.Gate = pipeline.NewGate(c, pol, exc, reason, f.allowStale, g.now())
+	if f.distroInfo != "" {
+		p.DistroInfo = func(context.Context, string) ([]byte, error) { return os.ReadFile(f.distroInfo) }
+	} else {
+		p.DistroInfo = func(ctx context.Context, rel string) ([]byte, error) {
+			csv, _, err := fetchDistroInfo(ctx, g, []string{rel})
+			return csv, err
+		}
+	}
 	if f.signKey != "" {
-		if p.opt.Signer, err = loadSigner(f.signKey); err != nil {
+		if p.Build.Signer, err = loadSigner(f.signKey); err != nil {
 			return nil, err
 		}
 	}
 	key := f.signKey
 	f.signKey = "" // the service's attester is made from the signer below
-	if p.svc, err = f.service(cmd.Context(), g); err != nil {
+	if p.Svc, err = f.service(cmd.Context(), g); err != nil {
 		return nil, err
 	}
 	f.signKey = key
-	if p.opt.Signer != nil {
-		p.svc.Attest = release.PromotionAttester(p.svc.Tags.(release.Artifacts), p.opt.Signer)
+	if p.Build.Signer != nil {
+		p.Svc.Attest = release.PromotionAttester(p.Svc.Tags.(release.Artifacts), p.Build.Signer)
 	}
 	return p, nil
 }
 
-// one publishes one definition, unless its build key is released.
-func (p *publisher) one(ctx context.Context, file string) error {
-	def, l, err := build.Load(file)
-	if err != nil {
-		return err
+func (p *publisher) report(o pipeline.Outcome) {
+	if o.Already != nil {
+		fmt.Fprintf(p.out, "%s: %s already released as %s (%s)\n", o.File, o.Stream, o.Already.Tag, o.Already.Digest)
+		return
 	}
-	name, key := build.RefName(def), build.BuildKey(def, l)
-	if rel, ok := p.released(ctx, name, key); ok {
-		fmt.Fprintf(p.out, "%s: %s already released as %s (%s)\n", file, name, rel.Tag, rel.Digest)
-		return nil
-	}
-	st := store.Stream{Name: name, Definition: file, EOL: p.eol(ctx, def)}
-	if old, err := p.svc.Store.Stream(ctx, name); err == nil && st.EOL == "" {
-		st.EOL = old.EOL // lifecycle data unavailable this run
-	}
-	fail := func(step string, err error) error {
-		_ = p.svc.Store.PutStream(ctx, st)
-		_ = p.svc.Store.RecordFailure(ctx, store.Failure{Stream: name, BuildKey: key, Step: step, Message: err.Error(), At: p.g.now()})
-		return fmt.Errorf("%s: %s: %w (recorded; nothing pushed)", name, step, err)
-	}
-	c, err := p.candidate(ctx, file, def, l, st)
-	if err != nil {
-		return fail("build", err)
-	}
-	if c.Tests.Passed && c.Gate.Passed && p.opt.Signer != nil {
-		if c.Evidence, err = p.sign(def, l, c.Index); err != nil {
-			return fail("sign", err)
-		}
-	}
-	pub, err := p.svc.Publish(ctx, c)
-	if err != nil {
-		return err
-	}
-	p.report(file, pub, c)
-	return nil
-}
-
-// released finds a published release of this build key.
-func (p *publisher) released(ctx context.Context, stream, key string) (store.Release, bool) {
-	rels, err := p.svc.Store.Releases(ctx, stream)
-	if err != nil {
-		return store.Release{}, false
-	}
-	for _, r := range rels {
-		if r.BuildKey == key && r.State == store.Published {
-			return r, true
-		}
-	}
-	return store.Release{}, false
-}
-
-// candidate builds (or reuses the build of) one definition and runs its
-// tests and the gate; the diff and CVEs fixed are against the stream's
-// newest release.
-func (p *publisher) candidate(ctx context.Context, file string, def *spec.Definition, l *spec.Lock, st store.Stream) (release.Candidate, error) {
-	opt := p.opt
-	opt.Signer = nil // signed after the tests and the gate, not before
-	res, err := build.Build(ctx, file, opt)
-	if err != nil {
-		return release.Candidate{}, err
-	}
-	built := p.g.now()
-	idx, err := oci.ReadLayoutRef(p.layout, res.Ref)
-	if err != nil {
-		return release.Candidate{}, err
-	}
-	text, err := l.Marshal()
-	if err != nil {
-		return release.Candidate{}, err
-	}
-	c := release.Candidate{Stream: st, Index: idx, Digest: res.IndexDigest, LockDigest: l.Digest(), BuildKey: res.BuildKey,
-		Lock: string(text), ArchivePublished: archiveDate(l), Detected: detected(def.LockPath(), built), Built: built}
-	c.Tests = p.tests(ctx, def, idx)
-	c.Scan, c.Gate = p.gate.evaluate(file, l, p.g.now())
-	prev := p.newest(ctx, st.Name)
-	var prevLock *spec.Lock
-	if prev.Lock != "" {
-		prevLock, _ = spec.ParseLock(prev.Tag+".lock", []byte(prev.Lock))
-	}
-	if prev.ID != 0 {
-		c.Packages, c.CVEsFixed = lockDiff(prevLock, l), cvesFixed(prev.Scan, c.Scan)
-	}
-	return c, nil
-}
-
-func (p *publisher) newest(ctx context.Context, stream string) store.Release {
-	rels, _ := p.svc.Store.Releases(ctx, stream)
-	for _, r := range rels {
-		if r.State == store.Published {
-			return r
-		}
-	}
-	return store.Release{}
-}
-
-// archiveDate is when the archive published the lock's newest suite.
-func archiveDate(l *spec.Lock) time.Time {
-	var t time.Time
-	for _, s := range l.Suites {
-		if s.Date.After(t) {
-			t = s.Date
-		}
-	}
-	return t
-}
-
-// detected is when temper saw the change: the lock's last write (`temper
-// lock` rewrites it only when its content changes).
-func detected(lockPath string, fallback time.Time) time.Time {
-	if fi, err := os.Stat(lockPath); err == nil {
-		return fi.ModTime().UTC()
-	}
-	return fallback
-}
-
-// sign makes the build's signatures and attestations for the repository
-// the release goes to.
-func (p *publisher) sign(def *spec.Definition, l *spec.Lock, idx v1.ImageIndex) (*attest.Bundle, error) {
-	in := build.EvidenceInput(def, l, idx)
-	in.Repo, in.Signer = p.svc.Tags.(release.Artifacts).Repository(def.Name), p.opt.Signer
-	if p.opt.Fetcher != nil {
-		in.Mirrors = p.opt.Fetcher.Mirrors
-	}
-	ev, err := evidence.Make(in)
-	if err != nil {
-		return nil, err
-	}
-	return ev.Bundle, nil
-}
-
-func (p *publisher) report(file string, pub release.Published, c release.Candidate) {
-	r := pub.Release
+	r, c := o.Published.Release, o.Candidate
 	what := "published"
-	if pub.Reconciled {
+	if o.Published.Reconciled {
 		what = "recorded (pushed by an earlier run)"
 	}
 	fmt.Fprintf(p.out, "%s: %s %s:%s %s; tests: %s; gate: %s; %d packages changed, %d CVEs fixed\n",
-		file, what, c.Stream.Name, r.Tag, r.Digest, c.Tests.Summary, c.Gate.Summary, len(r.Packages), len(r.CVEsFixed))
+		o.File, what, c.Stream.Name, r.Tag, r.Digest, c.Tests.Summary, c.Gate.Summary, len(r.Packages), len(r.CVEsFixed))
 }

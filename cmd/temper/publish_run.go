@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/temper-dev/temper/internal/pipeline"
 	"github.com/temper-dev/temper/internal/release"
 )
 
@@ -19,14 +20,11 @@ func todayGate(g *globalFlags, svc *release.Service) error {
 	if err != nil {
 		return err
 	}
-	pg, err := newPublishGate(g, c, "", false)
+	pol, exc, err := scanPolicy(g, scanFlags{})
 	if err != nil {
 		return err
 	}
-	if pg.db != nil {
-		svc.Gate = pg.gateNow(svc.Store, g.now)
-		svc.Vulns = releaseVulns{pg.db}
-	}
+	pipeline.NewGate(c, pol, exc, "", false, g.now()).UseToday(svc, g.now)
 	return nil
 }
 
@@ -59,7 +57,7 @@ second channel under the rules (the gate with today's data).`,
 			if err != nil {
 				return err
 			}
-			run, err := svc.Snapshot(ctx, streams, releaseTests(svc, opt, "full"))
+			run, err := svc.Snapshot(ctx, streams, pipeline.ReleaseTests(svc, opt, "full"))
 			printSnapshot(cmd.OutOrStdout(), run)
 			if err != nil {
 				return err
@@ -131,7 +129,7 @@ stream. Needs the vulnerability data (temper vuln update).`,
 			if err != nil {
 				return err
 			}
-			return fastTrackAll(ctx, cmd.OutOrStdout(), svc, streams, cve, releaseTests(svc, opt, "essential"))
+			return fastTrackAll(ctx, cmd.OutOrStdout(), svc, streams, cve, pipeline.ReleaseTests(svc, opt, "essential"))
 		},
 	}
 	f.register(c)

@@ -6,9 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/temper-dev/temper/internal/about"
 	"github.com/temper-dev/temper/internal/config"
-	"github.com/temper-dev/temper/internal/debian/fetch"
+	"github.com/temper-dev/temper/internal/pipeline"
 	"github.com/temper-dev/temper/internal/vuln"
 )
 
@@ -46,22 +45,16 @@ Last-Modified only refreshes the data's age. See docs/scan.md.`,
 			if g.offline {
 				return usageError{fmt.Errorf("temper vuln update fetches data; it cannot run --offline")}
 			}
-			configured := map[vuln.Kind]string{vuln.Tracker: conf.VulnerabilityData.Tracker, vuln.KEVFeed: conf.VulnerabilityData.KEV, vuln.EPSSFeed: conf.VulnerabilityData.EPSS}
-			opt := vuln.UpdateOptions{HTTP: fetch.NewHTTPClient(), UserAgent: about.UserAgent(), Now: g.now}
-			w := cmd.OutOrStdout()
-			for _, k := range []vuln.Kind{vuln.Tracker, vuln.KEVFeed, vuln.EPSSFeed} {
-				from := firstNonEmpty(*src[k], configured[k])
-				if from == "" && k != vuln.EPSSFeed {
-					from = vuln.DefaultURLs[k]
-				}
-				if from == "" {
-					continue
-				}
-				st, out, err := vuln.Update(cmd.Context(), c, k, from, opt)
-				if err != nil {
-					return fmt.Errorf("%s: %w", k, err)
-				}
-				fmt.Fprintf(w, "%-7s %s: %s, sha256 %s, %d bytes, fetched %s\n", k, out, st.URL, st.SHA256[:12], st.Size, st.FetchedAt.UTC().Format(time.RFC3339))
+			sources := map[vuln.Kind]string{}
+			for k, v := range map[vuln.Kind]string{vuln.Tracker: conf.VulnerabilityData.Tracker, vuln.KEVFeed: conf.VulnerabilityData.KEV, vuln.EPSSFeed: conf.VulnerabilityData.EPSS} {
+				sources[k] = firstNonEmpty(*src[k], v)
+			}
+			got, err := pipeline.UpdateVulns(cmd.Context(), c, sources, g.now)
+			for _, f := range got {
+				fmt.Fprintf(cmd.OutOrStdout(), "%-7s %s: %s, sha256 %s, %d bytes, fetched %s\n", f.Kind, f.Outcome, f.State.URL, f.State.SHA256[:12], f.State.Size, f.State.FetchedAt.UTC().Format(time.RFC3339))
+			}
+			if err != nil {
+				return err
 			}
 			return nil
 		},
