@@ -27,7 +27,7 @@ func (b *builder) alternatives() error {
 		if !ok || !bytes.Contains(script, []byte("update-alternatives")) {
 			continue
 		}
-		for _, in := range maintscript.Evaluate(string(script), b.postinstEnv(p)).Alternatives {
+		for _, in := range b.evaluate(p, script).Alternatives {
 			if !strings.HasPrefix(in.Link, "/") || !strings.HasPrefix(in.Path, "/") {
 				continue
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/temper-dev/temper/internal/debian/maintscript"
 	"github.com/temper-dev/temper/internal/rootfs"
 )
 
@@ -19,7 +18,7 @@ func (b *builder) conffiles() error {
 		if !ok || !bytes.Contains(script, []byte("ucf")) {
 			continue
 		}
-		for _, in := range maintscript.Evaluate(string(script), b.postinstEnv(p)).UCF {
+		for _, in := range b.evaluate(p, script).UCF {
 			src, ok := b.exists(in.New)
 			if !ok || src.Kind != rootfs.File {
 				continue // a temporary file the script generated, or pruned

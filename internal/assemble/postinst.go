@@ -1,6 +1,7 @@
 package assemble
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/temper-dev/temper/internal/debian/maintscript"
@@ -21,6 +22,19 @@ func (b *builder) postinstEnv(p *pkg) maintscript.Env {
 		},
 		Args: []string{"configure", ""},
 	}
+}
+
+// evaluate evaluates p's postinst; a script the evaluator's budgets cut
+// short is reported once per package in the build's warnings.
+func (b *builder) evaluate(p *pkg, script []byte) maintscript.Calls {
+	c := maintscript.Evaluate(string(script), b.postinstEnv(p))
+	if c.Stopped != "" {
+		w := "package " + p.name + ": postinst: " + c.Stopped
+		if !slices.Contains(b.report.Warnings, w) {
+			b.report.Warnings = append(b.report.Warnings, w)
+		}
+	}
+	return c
 }
 
 // fileTest answers a script's [ -e path ] and friends from the image.

@@ -112,9 +112,9 @@ func (zeros) Read(p []byte) (int, error) {
 // Scripts are maintainer scripts that attack the evaluator.
 var Scripts = map[string]string{
 	// Nesting deeper than any stack: if, $(...), { } and functions.
-	"nested-if":    strings.Repeat("if true; then ", 200000) + "ucf /a /b" + strings.Repeat("; fi", 200000) + "\n",
+	"nested-if":    strings.Repeat("if true; then ", 50000) + "ucf /a /b" + strings.Repeat("; fi", 50000) + "\n",
 	"nested-subst": "x=" + strings.Repeat("$(", 200000) + "echo" + strings.Repeat(")", 200000) + "\nucf /a /b\n",
-	"nested-group": strings.Repeat("{ ", 200000) + "ucf /a /b" + strings.Repeat("; }", 200000) + "\n",
+	"nested-group": strings.Repeat("{ ", 100000) + "ucf /a /b" + strings.Repeat("; }", 100000) + "\n",
 	"nested-quote": "x=" + strings.Repeat("\"$(", 100000) + "echo" + strings.Repeat(")\"", 100000) + "\n",
 	"recursion":    "f() { f; f; }\nf\nucf /a /b\n",
 	// A variable that doubles each round: 2^40 bytes if allowed.

@@ -13,6 +13,13 @@ import (
 // be known: such a call is not recorded and such a test is true.
 func (e *evaluator) builtin(args []string, known bool) (ok, handled bool) {
 	switch args[0] {
+	case "update-alternatives", "ucf":
+		if len(e.calls.Alternatives)+len(e.calls.UCF) >= maxCalls {
+			e.halt("more than %d update-alternatives and ucf calls: the script's remaining commands were skipped", maxCalls)
+			return true, true
+		}
+	}
+	switch args[0] {
 	case "update-alternatives":
 		if known {
 			if in, ok := parseUpdateAlternatives(args[1:]); ok {

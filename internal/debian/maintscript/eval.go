@@ -4,13 +4,26 @@ package maintscript
 // parameters and functions, follows the control flow it can decide, and
 // records the calls temper reproduces. It runs nothing.
 
-import "path"
+import (
+	"context"
+	"fmt"
+	"path"
+	"time"
 
-// A script that loops or recurses past these is cut short; real
-// maintainer scripts stay far below them.
+	"github.com/temper-dev/temper/internal/limits"
+)
+
+// A script that recurses past maxDepth is cut short there; one that
+// builds longer lists or records more calls than these stops. Real
+// maintainer scripts stay far below them. The step, string and time
+// budgets are internal/limits'.
 const (
-	maxSteps = 200000
 	maxDepth = 64
+	maxList  = 1 << 16 // fields of one expansion or word list
+	maxCalls = 1 << 12 // update-alternatives and ucf calls recorded
+	// clockEvery is how many steps pass between looks at the clock and
+	// the context.
+	clockEvery = 1024
 )
 
 type evaluator struct {
@@ -21,6 +34,13 @@ type evaluator struct {
 	calls Calls
 	steps int
 	depth int
+	// The budgets (internal/limits) and what stopped the evaluation.
+	maxSteps    int
+	maxString   int
+	deadline    time.Time
+	ctx         context.Context
+	stop        string
+	deepSkipped bool
 	// Control flow: exit or return, and how many loops break or
 	// continue leaves.
 	exiting  bool
@@ -29,7 +49,9 @@ type evaluator struct {
 }
 
 func newEvaluator(env Env) *evaluator {
-	e := &evaluator{test: env.Test, vars: map[string]string{}, funcs: map[string]node{}, args: env.Args}
+	l := limits.Get()
+	e := &evaluator{test: env.Test, vars: map[string]string{}, funcs: map[string]node{}, args: env.Args,
+		maxSteps: l.ScriptSteps, maxString: l.ScriptString, deadline: time.Now().Add(l.ScriptTime), ctx: env.Context}
 	for k, v := range env.Vars {
 		e.vars[k] = v
 	}
@@ -37,7 +59,31 @@ func newEvaluator(env Env) *evaluator {
 }
 
 func (e *evaluator) stopped() bool {
-	return e.exiting || e.breaking > 0 || e.contin > 0 || e.steps > maxSteps
+	return e.exiting || e.breaking > 0 || e.contin > 0 || e.stop != ""
+}
+
+// halt stops the evaluation for good, for the first reason given.
+func (e *evaluator) halt(format string, args ...any) {
+	if e.stop == "" {
+		e.stop = fmt.Sprintf(format, args...)
+	}
+}
+
+// step counts one step against the budgets and reports whether the
+// evaluation may go on.
+func (e *evaluator) step() bool {
+	e.steps++
+	if e.steps > e.maxSteps {
+		e.halt("step budget of %d exhausted (TEMPER_LIMIT_SCRIPT_STEPS): the script's remaining commands were skipped", e.maxSteps)
+	}
+	if e.steps%clockEvery == 0 {
+		if e.ctx != nil && e.ctx.Err() != nil {
+			e.halt("canceled: %v", context.Cause(e.ctx))
+		} else if time.Now().After(e.deadline) {
+			e.halt("wall-clock budget exhausted (TEMPER_LIMIT_SCRIPT_TIME) after %d steps: the script's remaining commands were skipped", e.steps)
+		}
+	}
+	return e.stop == ""
 }
 
 // run executes nodes in order and returns the status of the last one.
@@ -54,8 +100,11 @@ func (e *evaluator) run(nodes []node) bool {
 
 // exec executes one node and returns its status (true: exit status 0).
 func (e *evaluator) exec(n node) bool {
-	e.steps++
-	if e.steps > maxSteps || e.depth > maxDepth {
+	if !e.step() {
+		return true
+	}
+	if e.depth > maxDepth {
+		e.deepSkipped = true
 		return true
 	}
 	e.depth++
@@ -126,13 +175,21 @@ func (e *evaluator) forLoop(n *forLoop) bool {
 		return true
 	}
 	var values []string
+	size := 0
 	for _, w := range n.words {
 		fields, ok := e.expand(w)
 		if ok {
 			values = append(values, fields...)
+			size += listBytes(fields)
+		}
+		if !e.listFits(len(values), size) {
+			return true
 		}
 	}
 	for _, v := range values {
+		if !e.step() {
+			break
+		}
 		e.vars[n.name] = v
 		e.run(n.body)
 		if e.breaking > 0 {
@@ -207,12 +264,17 @@ func (e *evaluator) assign(assigns []assignment) {
 // false when any word held something that cannot be known.
 func (e *evaluator) expandArgs(words []word) (args []string, known bool) {
 	known = true
+	size := 0
 	for _, w := range words {
 		fields, ok := e.expand(w)
 		if !ok {
 			known = false
 		}
 		args = append(args, fields...)
+		size += listBytes(fields)
+		if !e.listFits(len(args), size) {
+			return nil, false
+		}
 	}
 	return args, known
 }
@@ -228,4 +290,33 @@ func (e *evaluator) call(body node, args []string) bool {
 		e.exiting = false
 	}
 	return ok
+}
+
+// listFits reports whether a list is within maxList fields and, all its
+// fields together, within the string budget; it stops the evaluation
+// when it is not.
+func (e *evaluator) listFits(fields, size int) bool {
+	if fields > maxList {
+		e.halt("a word list longer than %d fields: the script's remaining commands were skipped", maxList)
+		return false
+	}
+	return e.stringFits(size)
+}
+
+func listBytes(list []string) int {
+	n := 0
+	for _, f := range list {
+		n += len(f)
+	}
+	return n
+}
+
+// stringFits reports whether a string of n bytes is within the string
+// budget, and stops the evaluation when it is not.
+func (e *evaluator) stringFits(n int) bool {
+	if n > e.maxString {
+		e.halt("a string longer than %d bytes (TEMPER_LIMIT_SCRIPT_STRING): the script's remaining commands were skipped", e.maxString)
+		return false
+	}
+	return true
 }

@@ -56,12 +56,18 @@ func (e *evaluator) expand(w word) ([]string, bool) {
 	for _, p := range w {
 		switch p.kind {
 		case pLit:
+			if !e.stringFits(cur.Len() + len(p.text)) {
+				return nil, false
+			}
 			cur.WriteString(p.text)
 			have = true
 		case pUnknown:
 			ok = false
 		case pVar:
 			v := e.value(p)
+			if !e.stringFits(cur.Len() + len(v)) {
+				return nil, false
+			}
 			if p.quoted {
 				cur.WriteString(v)
 				have = true
@@ -87,6 +93,9 @@ func (e *evaluator) expand(w word) ([]string, bool) {
 	if have {
 		fields = append(fields, cur.String())
 	}
+	if !e.listFits(len(fields), listBytes(fields)) {
+		return nil, false
+	}
 	return fields, ok
 }
 
@@ -104,11 +113,18 @@ func (e *evaluator) expandString(w word) (string, bool) {
 	for _, p := range w {
 		switch p.kind {
 		case pLit:
+			if !e.stringFits(b.Len() + len(p.text)) {
+				return "", false
+			}
 			b.WriteString(p.text)
 		case pUnknown:
 			return "", false
 		case pVar:
-			b.WriteString(e.value(p))
+			v := e.value(p)
+			if !e.stringFits(b.Len() + len(v)) {
+				return "", false
+			}
+			b.WriteString(v)
 		}
 	}
 	return b.String(), true

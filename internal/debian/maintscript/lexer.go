@@ -60,6 +60,8 @@ type lexer struct {
 	i       int
 	toks    []token
 	heredoc []heredocSpec
+	nest    int  // depth of skipParens
+	tooDeep bool // nest went past maxParseDepth
 }
 
 type heredocSpec struct {
@@ -82,13 +84,18 @@ func isMeta(c byte) bool {
 	return false
 }
 
-func tokenize(src string) []token {
+// tokenize splits src into tokens. A $(...) nested deeper than
+// maxParseDepth ends the tokens where its word starts: tooDeep says so.
+func tokenize(src string) (toks []token, tooDeep bool) {
 	l := &lexer{s: src}
 	for {
 		t := l.next()
+		if l.tooDeep {
+			return append(l.toks, token{kind: tEOF}), true
+		}
 		l.toks = append(l.toks, t)
 		if t.kind == tEOF {
-			return l.toks
+			return l.toks, false
 		}
 	}
 }
@@ -363,6 +370,13 @@ func (l *lexer) braced(quoted bool) part {
 // skipParens skips a balanced (...) group (l.i at the '('), including
 // quoted text inside it.
 func (l *lexer) skipParens() {
+	l.nest++
+	defer func() { l.nest-- }()
+	if l.nest > maxParseDepth {
+		l.tooDeep = true
+		l.i = len(l.s)
+		return
+	}
 	depth := 0
 	for l.i < len(l.s) {
 		switch l.s[l.i] {

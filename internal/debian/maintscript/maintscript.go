@@ -17,9 +17,19 @@
 // decide, counts as succeeding, so the branch that installs is taken.
 // while/until loops are never evaluated, and heredoc bodies are data, not
 // commands.
+//
+// It is a sandbox for hostile scripts: nesting (parsing and recursion),
+// strings, word lists, recorded calls and steps are bounded, and so is
+// the wall clock (internal/limits). A script that exceeds a budget stops
+// there, keeping the calls it made before, and Calls.Stopped says why;
+// every budget but the wall clock counts steps of the script, so the same
+// script always stops at the same place.
 package maintscript
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // Env is all a script sees of the outside world.
 type Env struct {
@@ -33,6 +43,9 @@ type Env struct {
 	// "-x", "-r", "-s", "-L", "-h", "-w") and path its argument as the
 	// script wrote it. Nil means every file test is true.
 	Test func(op, path string) bool
+	// Context, when set, stops the evaluation when it is canceled (a
+	// build interrupted by SIGTERM); Calls.Stopped then says so.
+	Context context.Context
 }
 
 // Calls are the calls a script makes that temper reproduces, each kind
@@ -40,6 +53,12 @@ type Env struct {
 type Calls struct {
 	Alternatives []Alternative
 	UCF          []UCF
+	// Stopped is empty when the script was evaluated to its end, and
+	// otherwise says which budget cut it short ("nesting deeper than 200
+	// levels", "step budget of 200000 exhausted", ...): the calls after
+	// that point are missing, and the caller should warn, naming the
+	// package.
+	Stopped string
 }
 
 // Alternative is one `update-alternatives --install` call.
@@ -69,12 +88,25 @@ type UCF struct {
 // Evaluate walks script in env and returns the calls it would make.
 //
 // It does not fail: a construct it does not understand is skipped like
-// an unknown value, so there is no error to return. Evaluation stops
-// after a fixed budget of steps, returning the calls found until then,
-// and a command nested too deep (runaway recursion) counts as succeeding
-// without being evaluated.
+// an unknown value, so there is no error to return. A budget exceeded
+// stops the evaluation, returning the calls found until then with
+// Calls.Stopped set; a function call nested too deep (runaway recursion)
+// counts as succeeding without being evaluated, and is reported the same
+// way.
 func Evaluate(script string, env Env) Calls {
 	e := newEvaluator(env)
-	e.run(parseScript(script))
+	if len(script) > e.maxString {
+		e.calls.Stopped = fmt.Sprintf("a script of %d bytes, larger than the string budget of %d bytes (TEMPER_LIMIT_SCRIPT_STRING): not evaluated", len(script), e.maxString)
+		return e.calls
+	}
+	nodes, tooDeep := parseScript(script)
+	e.run(nodes)
+	if tooDeep && e.stop == "" {
+		e.stop = fmt.Sprintf("nesting deeper than %d levels: the commands from there on were skipped", maxParseDepth)
+	}
+	e.calls.Stopped = e.stop
+	if e.stop == "" && e.deepSkipped {
+		e.calls.Stopped = fmt.Sprintf("recursion deeper than %d levels: the deeper commands were skipped", maxDepth)
+	}
 	return e.calls
 }

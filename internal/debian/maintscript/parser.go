@@ -62,9 +62,19 @@ type funcDef struct {
 }
 
 type parser struct {
-	toks []token
-	i    int
+	toks  []token
+	i     int
+	depth int // nesting of compound commands
 }
+
+// maxParseDepth bounds the nesting of compound commands ({ }, ( ), if,
+// for, case, while, function bodies) and of $(...): a script nested
+// deeper is cut at that command instead of overflowing the stack. Real
+// maintainer scripts nest a handful of levels.
+const maxParseDepth = 200
+
+// errTooDeep unwinds the parser from a command nested too deep.
+type errTooDeep struct{}
 
 func (p *parser) peek() token { return p.toks[p.i] }
 
@@ -92,17 +102,38 @@ func (p *parser) skipNewlines() {
 	}
 }
 
-func parseScript(src string) []node {
-	p := &parser{toks: tokenize(src)}
-	var out []node
-	for p.peek().kind != tEOF {
-		n := len(out)
-		out = p.list(out, nil)
-		if len(out) == n && p.peek().kind != tEOF {
+// parseScript parses src. A script nested deeper than maxParseDepth
+// keeps the top-level commands before the one that nests too deep, and
+// tooDeep is set.
+func parseScript(src string) (out []node, tooDeep bool) {
+	toks, tooDeep := tokenize(src)
+	p := &parser{toks: toks}
+	defer func() {
+		if v := recover(); v != nil {
+			if _, ok := v.(errTooDeep); !ok {
+				panic(v)
+			}
+			tooDeep = true
+		}
+	}()
+	// One and-or list at a time, so that those before a command that
+	// nests too deep are kept.
+	for {
+		p.skipNewlines()
+		if p.peek().kind == tEOF {
+			break
+		}
+		ao := p.andOr()
+		if ao == nil {
 			p.advance() // an unexpected token: skip it
+			continue
+		}
+		out = append(out, ao)
+		if t := p.peek(); t.kind == tOp && t.op == "&" {
+			p.advance()
 		}
 	}
-	return out
+	return out, tooDeep
 }
 
 // list parses and-or lists until one of the terminator keywords (or ")" /
@@ -179,6 +210,11 @@ func (p *parser) pipeline() (pipeline, bool) {
 }
 
 func (p *parser) command() node {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxParseDepth {
+		panic(errTooDeep{})
+	}
 	t := p.peek()
 	if t.kind == tOp && t.op == "(" {
 		p.advance()
