@@ -96,6 +96,17 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX failures_stream ON failures (stream, id)`,
 	}},
+	{3, "API tokens", []string{
+		// A token is shown once; only its SHA-256 is kept.
+		`CREATE TABLE tokens (
+			id {{id}},
+			name TEXT NOT NULL DEFAULT '',
+			role TEXT NOT NULL,
+			hash TEXT NOT NULL UNIQUE,
+			created_at TEXT NOT NULL,
+			revoked_at TEXT
+		)`,
+	}},
 }
 
 // migrate applies the migrations not yet recorded, each once and in its
