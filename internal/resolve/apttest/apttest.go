@@ -174,6 +174,40 @@ type Installed struct {
 // archive and security are base URLs such as http://<mirror>/debian; read
 // them from the machine with aptsources.Find("/").
 func New(ctx context.Context, dir, archive, security, release, arch string) (*Env, error) {
+	return NewWith(ctx, dir, Options{Archive: archive, Security: security, Release: release, Arch: arch})
+}
+
+// Source is one extra apt source: a designated repository.
+type Source struct {
+	// URI is the repository's base URL.
+	URI string
+	// Suite is the suite, or a flat repository's directory ending in "/".
+	Suite string
+	// Components; none for a flat repository, [main] when empty otherwise.
+	Components []string
+	// SignedBy is the keyring file that alone may verify it (apt's
+	// signed-by option).
+	SignedBy string
+}
+
+// Options configure NewWith.
+type Options struct {
+	// Archive and Security are Debian's base URLs; Security may be "".
+	Archive, Security string
+	Release, Arch     string
+	// Keyring signs Debian's suites (signed-by); the system's
+	// debian-archive-keyring when "".
+	Keyring string
+	// Sources are designated repositories beside Debian's suites.
+	Sources []Source
+	// Preferences is the apt preferences file (apt_preferences(5)).
+	Preferences string
+}
+
+// NewWith is New with designated repositories, a Debian keyring of the
+// test's own and an apt preferences file.
+func NewWith(ctx context.Context, dir string, o Options) (*Env, error) {
+	archive, security, release, arch := o.Archive, o.Security, o.Release, o.Arch
 	if archive == "" || release == "" || arch == "" {
 		return nil, errors.New("apttest: archive, release and arch are required")
 	}
@@ -194,14 +228,28 @@ func New(ctx context.Context, dir, archive, security, release, arch string) (*En
 			return nil, fmt.Errorf("apttest: %w", err)
 		}
 	}
-	opts := fmt.Sprintf("[arch=%s signed-by=%s]", arch, Keyring)
+	keyring := o.Keyring
+	if keyring == "" {
+		keyring = Keyring
+	}
+	opts := fmt.Sprintf("[arch=%s signed-by=%s]", arch, keyring)
 	src := fmt.Sprintf("deb %s %s %s main\ndeb %s %s %s-updates main\n", opts, e.Archive, release, opts, e.Archive, release)
 	if e.Security != "" {
 		src += fmt.Sprintf("deb %s %s %s-security main\n", opts, e.Security, release)
 	}
+	for _, s := range o.Sources {
+		if s.SignedBy == "" || s.URI == "" || s.Suite == "" {
+			return nil, fmt.Errorf("apttest: source %+v: URI, Suite and SignedBy are required", s)
+		}
+		comps := s.Components
+		if len(comps) == 0 && !strings.HasSuffix(s.Suite, "/") {
+			comps = []string{"main"}
+		}
+		src += strings.TrimSpace(fmt.Sprintf("deb [arch=%s signed-by=%s] %s %s %s", arch, s.SignedBy, strings.TrimRight(s.URI, "/"), s.Suite, strings.Join(comps, " "))) + "\n"
+	}
 	files := map[string]string{
 		"etc/sources.list":      src,
-		"etc/preferences":       "",
+		"etc/preferences":       o.Preferences,
 		"etc/apt.conf":          "",
 		"state/status":          "",
 		"state/extended_states": "",
@@ -216,6 +264,18 @@ func New(ctx context.Context, dir, archive, security, release, arch string) (*En
 		return nil, err
 	}
 	return e, nil
+}
+
+// SetPreferences replaces the apt preferences file; the next Install uses
+// it (pins are read on every run, no update needed).
+func (e *Env) SetPreferences(text string) error {
+	return os.WriteFile(filepath.Join(e.Dir, "etc/preferences"), []byte(text), 0o644)
+}
+
+// Update runs apt-get update again, e.g. after a repository published.
+func (e *Env) Update(ctx context.Context) error {
+	_, err := e.run(ctx, "update", "--error-on=any")
+	return err
 }
 
 // settings returns the configuration that isolates apt, in order. Every
