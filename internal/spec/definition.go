@@ -62,6 +62,9 @@ type Definition struct {
 	Keep []string
 	// Shell keeps /bin/sh and the shell packages (reserved).
 	Shell bool
+	// Compression is how the image's layers are compressed: "" (the
+	// configuration's choice, gzip by default), "gzip" or "zstd".
+	Compression string
 	// Hardening lists the explicit relaxations of the defaults (reserved).
 	Hardening Hardening
 	// Tests run against the built image (reserved: used by temper test).

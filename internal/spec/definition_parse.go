@@ -100,6 +100,11 @@ func (d *decoder) definition(root *yaml.Node) *Definition {
 			def.Keep = d.strList(n, key)
 		case "shell":
 			def.Shell, _ = d.boolean(n, key)
+		case "compression":
+			def.Compression, _ = d.str(n, key)
+			if def.Compression != "gzip" && def.Compression != "zstd" {
+				d.at(n, key, "compression: %q: want gzip or zstd", def.Compression)
+			}
 		case "hardening":
 			if hm, ok := d.mapping(n, key, key); ok {
 				for k, v := range hm {

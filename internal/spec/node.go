@@ -25,7 +25,7 @@ type level struct {
 // these keys, and a test checks docs/definition.schema.json against them.
 var definitionLevels = map[string]level{
 	"": {
-		keys:     []string{"name", "version", "debian", "architectures", "packages", "recommends", "providers", "exclude", "no_dependencies", "repositories", "image", "remove", "keep", "shell", "hardening", "tests"},
+		keys:     []string{"name", "version", "debian", "architectures", "packages", "recommends", "providers", "exclude", "no_dependencies", "repositories", "image", "remove", "keep", "shell", "hardening", "tests", "compression"},
 		required: []string{"name", "version", "debian", "architectures", "packages"},
 	},
 	"debian":                     {keys: []string{"release", "components"}, required: []string{"release"}},
