@@ -30,6 +30,9 @@ type checker struct {
 	sonames   memo[string, []string]
 	changelog memo[string, *changelogResult]
 	lifecycle memo[string, *EOL]
+	// repoBases maps the SHA-256 of a designated repository's .deb to
+	// the repository's URL (noteRepositoryDebs).
+	repoBases sync.Map
 	// debWork bounds the .deb downloads and unpacking of every definition
 	// checked at once, however many changes each has.
 	debWork limiter
@@ -102,6 +105,9 @@ func (c *checker) checkOne(ctx context.Context, file string) *Image {
 		return img
 	}
 	st, err := c.archiveState(ctx, def.Debian.Release)
+	if err == nil {
+		st, err = c.withRepositories(ctx, def, st)
+	}
 	if err != nil {
 		img.Error = fmt.Sprintf("%s: %v", file, err)
 		return img
@@ -175,6 +181,7 @@ func readInputs(img *Image, file string) (def *spec.Definition, old *spec.Lock, 
 // digest of each of its suites.
 type archiveState struct {
 	suites int
+	repos  int               // designated repository suites (withRepositories)
 	digest map[string]string // suite name → InRelease SHA-256
 	// key names the state in memories (" suite=sha256" per suite, in order).
 	key string
@@ -200,7 +207,7 @@ func (c *checker) archiveState(ctx context.Context, release string) (archiveStat
 // still matches its definition: every suite is the one the lock recorded,
 // or an earlier check of this lock against this state found nothing.
 func (c *checker) unchanged(old *spec.Lock, st archiveState, memoKey string) bool {
-	same := len(old.Suites) == st.suites
+	same := len(old.Suites) == st.suites && sameRepositories(old, st)
 	for _, s := range old.Suites {
 		if st.digest[s.Name] != s.InReleaseSHA256 {
 			same = false
@@ -222,6 +229,8 @@ func (c *checker) plan(ctx context.Context, img *Image, def *spec.Definition, ol
 		return err
 	}
 	img.newLock = nl
+	c.noteRepositoryDebs(old)
+	c.noteRepositoryDebs(nl)
 	return c.diff(ctx, img, def, old, nl)
 }
 

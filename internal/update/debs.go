@@ -27,7 +27,15 @@ func (c *checker) deb(ctx context.Context, it pool.Item) ([]byte, error) {
 	return c.debs.do(it.SHA256, func() (data []byte, err error) {
 		c.debWork.do(func() {
 			var out [][]byte
-			if out, _, err = c.opt.Debs.Fetch(ctx, []pool.Item{it}); err == nil {
+			f := c.opt.Debs
+			if base, ok := c.repoBases.Load(it.SHA256); ok {
+				// A designated repository's .deb: its pool is below the
+				// repository's own URL, not Debian's archive.
+				rf := *f
+				rf.Mirrors = archive.Mirrors{Archive: base.(string), Security: base.(string)}
+				f = &rf
+			}
+			if out, _, err = f.Fetch(ctx, []pool.Item{it}); err == nil {
 				data = out[0]
 			}
 		})
