@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/temper-dev/temper/internal/build"
+	"github.com/temper-dev/temper/internal/config"
+	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/spec"
 )
 
@@ -107,6 +110,10 @@ func buildSetup(g *globalFlags, cmd *cobra.Command, opt *build.Options, args []s
 	opt.Fetcher = g.debFetcher(mirrors.Mirrors, c)
 	opt.Fetcher.Progress, opt.Fetcher.Terminal = cmd.ErrOrStderr(), tty
 	opt.Log = cmd.ErrOrStderr()
+	if conf, err := config.Find(g.config); err == nil {
+		opt.Compression, opt.LayerBudget = conf.Compression, conf.LayerBudget
+	}
+	opt.Layers = &oci.LayerCache{Dir: filepath.Join(c.Dir, "layers")}
 	return files, nil
 }
 

@@ -93,15 +93,20 @@ func TestCatalogReportCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	layers, _ := img.Layers()
-	compressed, _ := layers[0].Size()
-	rc, err := layers[0].Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	uncompressed, err := io.Copy(io.Discard, rc)
-	rc.Close()
-	if err != nil {
-		t.Fatal(err)
+	var compressed, uncompressed int64
+	for _, l := range layers {
+		size, _ := l.Size()
+		compressed += size
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		uncompressed += n
 	}
 	if compressed < 200_000 || uncompressed < compressed {
 		t.Fatalf("layer sizes %d/%d", compressed, uncompressed)

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/temper-dev/temper/internal/oci"
 )
 
 // Outcome is one definition's build in All.
@@ -19,6 +21,9 @@ type Outcome struct {
 // build does not stop the others; All returns when every build has been
 // reported. It prints nothing itself.
 func All(ctx context.Context, files []string, opt Options, report func(Outcome)) {
+	if opt.Layers == nil {
+		opt.Layers = &oci.LayerCache{} // one build per shared layer
+	}
 	outs := make([]Outcome, len(files))
 	done := make([]chan struct{}, len(files))
 	for i := range done {

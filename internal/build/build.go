@@ -31,7 +31,11 @@ func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Definition: defPath, Ref: RefName(def), BuildKey: BuildKey(def, l)}
+	comp, err := compression(def, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", defPath, err)
+	}
+	res := &Result{Definition: defPath, Ref: RefName(def), BuildKey: buildKey(def, l, comp, opt.LayerBudget)}
 	if opt.Output != "" && !opt.Force && opt.Tarball == "" && opt.Push == "" && opt.Signer == nil && opt.SBOMDir == "" {
 		if d, ok := AlreadyBuilt(opt.Output, res.Ref, res.BuildKey); ok {
 			res.Skipped, res.IndexDigest, res.Elapsed = true, d, time.Since(start)
@@ -42,7 +46,7 @@ func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", defPath, err)
 	}
-	idx, infos, st, err := Index(ctx, def, l, opt.Fetcher, opt.Log)
+	idx, infos, st, err := IndexWith(ctx, def, l, opt)
 	res.Fetch = st
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", defPath, err)

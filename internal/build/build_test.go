@@ -3,6 +3,7 @@ package build_test
 import (
 	"archive/tar"
 	"context"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ func TestBuildReproducibleAndHardened(t *testing.T) {
 	if a.IndexDigest != b.IndexDigest || a.Images[0].Digest != b.Images[0].Digest {
 		t.Fatalf("same lock, different digests: %s vs %s", a.IndexDigest, b.IndexDigest)
 	}
-	// What is in the layer.
+	// What is in the image.
 	idx, err := oci.ReadLayoutRef(filepath.Join(dir, "a"), "tool:1")
 	if err != nil {
 		t.Fatal(err)
@@ -51,8 +52,11 @@ func TestBuildReproducibleAndHardened(t *testing.T) {
 	if cfg.Config.User != "65532:65532" || strings.Join(cfg.Config.Entrypoint, " ") != "/usr/bin/tool" || !cfg.Created.Time.Equal(testarchive.DefaultDate) {
 		t.Errorf("config: user %q entrypoint %v created %v", cfg.Config.User, cfg.Config.Entrypoint, cfg.Created)
 	}
-	layers, _ := img.Layers()
-	rc, _ := layers[0].Uncompressed()
+	// What the image holds: its layers applied in order.
+	if layers, _ := img.Layers(); len(layers) < 2 {
+		t.Errorf("%d layers; want package layers and the generated files", len(layers))
+	}
+	rc := mutate.Extract(img)
 	defer rc.Close()
 	tr := tar.NewReader(rc)
 	files := map[string]*tar.Header{}

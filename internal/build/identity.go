@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/temper-dev/temper/internal/layers"
 	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/spec"
 )
@@ -21,8 +22,10 @@ import (
 // build key: a temper that changes what it writes for a given lock bumps
 // it, so stores rebuild instead of keeping stale images. 2: ucf
 // conffiles (php.ini) are installed. 3: layer descriptors record the
-// uncompressed size.
-const FormatVersion = "3"
+// uncompressed size. 4: images are split into layers by groups of
+// packages (docs/layers.md), package layers' mtimes are the Unix epoch,
+// and gzip is parallel (pgzip, 1 MiB blocks).
+const FormatVersion = "4"
 
 // Annotation keys temper sets on its manifests and indexes.
 const (
@@ -38,7 +41,21 @@ func RefName(def *spec.Definition) string { return def.Name + ":" + def.Version 
 // BuildKey identifies a build: the lock, the definition (which shapes the
 // image config and hardening) and the output format.
 func BuildKey(def *spec.Definition, l *spec.Lock) string {
-	h := sha256.Sum256([]byte("temper-build " + FormatVersion + "\n" + l.Digest() + "\n" + def.SHA256 + "\n"))
+	return buildKey(def, l, "", 0)
+}
+
+// buildKey is BuildKey with the options that change the bytes beyond the
+// definition: a configured compression other than gzip, a layer budget
+// other than the default. With neither, it is BuildKey.
+func buildKey(def *spec.Definition, l *spec.Lock, comp oci.Compression, budget int) string {
+	s := "temper-build " + FormatVersion + "\n" + l.Digest() + "\n" + def.SHA256 + "\n"
+	if comp != "" && comp != oci.Gzip && def.Compression == "" {
+		s += "compression " + string(comp) + "\n"
+	}
+	if budget > 0 && budget != layers.DefaultBudget {
+		s += fmt.Sprintf("layers %d\n", budget)
+	}
+	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
 

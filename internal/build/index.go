@@ -18,26 +18,41 @@ import (
 )
 
 // Index fetches the lock's .debs and builds the image index in memory:
-// one image per architecture, in the definition's order. It writes
-// nothing but progress lines to log (nil for none).
+// one image per architecture, in the definition's order, with the default
+// layering and compression. It writes nothing but progress lines to log
+// (nil for none).
 func Index(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.Fetcher, log io.Writer) (v1.ImageIndex, []ImageInfo, pool.Stats, error) {
+	return IndexWith(ctx, def, l, Options{Fetcher: f, Log: log})
+}
+
+// IndexWith is Index with opt's fetcher, log, compression, layer budget
+// and layer cache.
+func IndexWith(ctx context.Context, def *spec.Definition, l *spec.Lock, opt Options) (v1.ImageIndex, []ImageInfo, pool.Stats, error) {
+	comp, err := compression(def, opt)
+	if err != nil {
+		return nil, nil, pool.Stats{}, err
+	}
+	lay := layering{budget: opt.LayerBudget, compression: comp, cache: opt.Layers}
+	if lay.cache == nil {
+		lay.cache = &oci.LayerCache{}
+	}
 	epoch := Epoch(l)
-	key := BuildKey(def, l)
-	debs, st, err := fetchDebs(ctx, def, l, f)
+	key := buildKey(def, l, comp, opt.LayerBudget)
+	debs, st, err := fetchDebs(ctx, def, l, opt.Fetcher)
 	if err != nil {
 		return nil, nil, st, err
 	}
 	var images []v1.Image
 	var infos []ImageInfo
 	for _, arch := range def.Architectures {
-		img, info, err := platformImage(def, l, arch, debs, epoch, key)
+		img, info, err := platformImage(def, l, arch, debs, epoch, key, lay)
 		if err != nil {
 			return nil, nil, st, err
 		}
 		images = append(images, img)
 		infos = append(infos, info)
-		if log != nil {
-			fmt.Fprintf(log, "%s %s: %d packages, %s compressed, %s uncompressed, %s\n", RefName(def), arch, info.Packages, human(info.CompressedSize), human(info.UncompressedSize), info.Digest)
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, "%s %s: %d packages, %d layers, %s compressed, %s uncompressed, %s\n", RefName(def), arch, info.Packages, info.Layers, human(info.CompressedSize), human(info.UncompressedSize), info.Digest)
 		}
 	}
 	ann := identity(def, l, key)
@@ -47,8 +62,9 @@ func Index(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.Fetc
 }
 
 // platformImage assembles one architecture's tree from the fetched .debs
-// (by SHA-256) and packages it as an image.
-func platformImage(def *spec.Definition, l *spec.Lock, arch string, fetched map[string][]byte, epoch time.Time, key string) (v1.Image, ImageInfo, error) {
+// (by SHA-256), splits it into layers (layering) and packages it as an
+// image.
+func platformImage(def *spec.Definition, l *spec.Lock, arch string, fetched map[string][]byte, epoch time.Time, key string, lay layering) (v1.Image, ImageInfo, error) {
 	var debs []assemble.Deb
 	for _, p := range l.Architectures[arch].Packages {
 		debs = append(debs, assemble.Deb{Package: p, Data: fetched[p.SHA256]})
@@ -57,7 +73,7 @@ func platformImage(def *spec.Definition, l *spec.Lock, arch string, fetched map[
 	if err != nil {
 		return nil, ImageInfo{}, fmt.Errorf("%s: %w", arch, err)
 	}
-	layer, err := oci.Layer(tree, epoch)
+	layers, err := lay.layers(tree, l.Architectures[arch].Packages, epoch)
 	if err != nil {
 		return nil, ImageInfo{}, fmt.Errorf("%s: %w", arch, err)
 	}
@@ -77,15 +93,18 @@ func platformImage(def *spec.Definition, l *spec.Lock, arch string, fetched map[
 		History:      "temper build (lock sha256:" + l.Digest() + ")",
 		ExposedPorts: def.Image.Ports,
 	}
-	img, err := oci.Image(layer, cfg, labels(def, l, rep, key))
+	img, err := oci.LayeredImage(layers, cfg, labels(def, l, rep, key))
 	if err != nil {
 		return nil, ImageInfo{}, err
 	}
 	d, _ := img.Digest()
-	size, _ := layer.Size()
-	info := ImageInfo{Arch: arch, Digest: d.String(), Packages: len(debs), CompressedSize: size, Report: rep}
-	if u, ok := layer.(oci.UncompressedSizer); ok {
-		info.UncompressedSize = u.UncompressedSize()
+	info := ImageInfo{Arch: arch, Digest: d.String(), Packages: len(debs), Layers: len(layers), Report: rep}
+	for _, nl := range layers {
+		size, _ := nl.Layer.Size()
+		info.CompressedSize += size
+		if u, ok := nl.Layer.(oci.UncompressedSizer); ok {
+			info.UncompressedSize += u.UncompressedSize()
+		}
 	}
 	return img, info, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/temper-dev/temper/internal/assemble"
 	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/debian/pool"
+	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/vuln/policy"
 )
 
@@ -51,6 +52,15 @@ type Options struct {
 	// Parallel is how many definitions All builds at once; 0 or less
 	// means one per CPU (Parallelism). Build ignores it.
 	Parallel int
+	// Compression is the layers' compression when the definition names
+	// none (temper.yaml's compression): "" or "gzip", or "zstd".
+	Compression string
+	// LayerBudget is the most layers an image has (docs/layers.md); 0
+	// means layers.DefaultBudget.
+	LayerBudget int
+	// Layers builds each distinct layer once across the builds that share
+	// it (All shares one); nil means a cache for this build only.
+	Layers *oci.LayerCache
 }
 
 // Parallelism is how many of n definitions All builds at once: Parallel,
@@ -68,8 +78,9 @@ type ImageInfo struct {
 	Arch             string
 	Digest           string
 	Packages         int
-	CompressedSize   int64 // layer bytes as stored
-	UncompressedSize int64 // layer tar bytes
+	Layers           int
+	CompressedSize   int64 // layer bytes as stored, all layers
+	UncompressedSize int64 // layer tar bytes, all layers
 	Report           *assemble.Report
 }
 

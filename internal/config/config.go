@@ -51,6 +51,12 @@ type Config struct {
 	Support string `yaml:"support"`
 	// FastTrack says which fixes take the fast track.
 	FastTrack FastTrack `yaml:"fast_track"`
+	// Compression is how image layers are compressed when a definition
+	// names none: gzip (the default) or zstd (docs/layers.md).
+	Compression string `yaml:"compression"`
+	// LayerBudget is the most layers an image has; 0 means 8
+	// (docs/layers.md).
+	LayerBudget int `yaml:"layer_budget"`
 
 	// File is where the configuration was read from ("" when none).
 	File string `yaml:"-"`

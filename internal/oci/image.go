@@ -70,6 +70,18 @@ func Platform(debianArch string) (v1.Platform, error) {
 // to learn what an image takes on disk.
 const AnnotationUncompressedSize = "dev.temper.layer.uncompressed-size"
 
+// AnnotationLayerGroup, on a layer descriptor, names what the layer
+// holds: the source packages of a package layer ("glibc", "perl",
+// "rest: 23 sources") or "temper" for the files the build generates.
+const AnnotationLayerGroup = "dev.temper.layer.group"
+
+// NamedLayer is one layer of an image and what it holds (recorded as
+// AnnotationLayerGroup and in the layer's history entry; "" for none).
+type NamedLayer struct {
+	Layer v1.Layer
+	Name  string
+}
+
 // Image makes a single-layer OCI image (OCI manifest and config media
 // types) with that config, and the annotations on its manifest. A layer
 // that knows its uncompressed size (Layer's does) has it recorded on its
@@ -78,35 +90,50 @@ func Image(layer v1.Layer, cfg ImageConfig, annotations map[string]string) (v1.I
 	if layer == nil {
 		return nil, fmt.Errorf("oci: image: nil layer")
 	}
+	return LayeredImage([]NamedLayer{{Layer: layer}}, cfg, annotations)
+}
+
+// LayeredImage makes an OCI image of layers, bottom first, with that
+// config and the annotations on its manifest. Each layer gets one
+// history entry (cfg.History, followed by the layer's name) and a
+// descriptor recording its uncompressed size and name.
+func LayeredImage(layers []NamedLayer, cfg ImageConfig, annotations map[string]string) (v1.Image, error) {
+	if len(layers) == 0 {
+		return nil, fmt.Errorf("oci: image: no layers")
+	}
 	plat, err := Platform(cfg.Architecture)
 	if err != nil {
 		return nil, err
 	}
-	diffID, err := layer.DiffID()
-	if err != nil {
-		return nil, fmt.Errorf("oci: image: layer diffID: %w", err)
-	}
-	digest, err := layer.Digest()
-	if err != nil {
-		return nil, fmt.Errorf("oci: image: layer digest: %w", err)
-	}
-	size, err := layer.Size()
-	if err != nil {
-		return nil, fmt.Errorf("oci: image: layer size: %w", err)
-	}
-	layerMT, err := layer.MediaType()
-	if err != nil {
-		return nil, fmt.Errorf("oci: image: layer media type: %w", err)
-	}
-
 	created := v1.Time{Time: sourceTime(cfg.Created)}
+	var diffIDs []v1.Hash
+	var history []v1.History
+	var descs []v1.Descriptor
+	byDigest := map[v1.Hash]v1.Layer{}
+	for n, nl := range layers {
+		if nl.Layer == nil {
+			return nil, fmt.Errorf("oci: image: layer %d is nil", n)
+		}
+		desc, diffID, err := layerDescriptor(nl)
+		if err != nil {
+			return nil, fmt.Errorf("oci: image: layer %d: %w", n, err)
+		}
+		diffIDs = append(diffIDs, diffID)
+		descs = append(descs, desc)
+		byDigest[desc.Digest] = nl.Layer
+		h := v1.History{Created: created, CreatedBy: cfg.History}
+		if nl.Name != "" {
+			h.CreatedBy += ": " + nl.Name
+		}
+		history = append(history, h)
+	}
 	cf := v1.ConfigFile{
 		Architecture: plat.Architecture,
 		Variant:      plat.Variant,
 		OS:           plat.OS,
 		Created:      created,
-		History:      []v1.History{{Created: created, CreatedBy: cfg.History}},
-		RootFS:       v1.RootFS{Type: "layers", DiffIDs: []v1.Hash{diffID}},
+		History:      history,
+		RootFS:       v1.RootFS{Type: "layers", DiffIDs: diffIDs},
 		Config: v1.Config{
 			User:         cfg.User,
 			Env:          cfg.Env,
@@ -126,15 +153,11 @@ func Image(layer v1.Layer, cfg ImageConfig, annotations map[string]string) (v1.I
 	if err != nil {
 		return nil, err
 	}
-	layerDesc := v1.Descriptor{MediaType: layerMT, Size: size, Digest: digest}
-	if u, ok := layer.(UncompressedSizer); ok {
-		layerDesc.Annotations = map[string]string{AnnotationUncompressedSize: strconv.FormatInt(u.UncompressedSize(), 10)}
-	}
 	m := v1.Manifest{
 		SchemaVersion: 2,
 		MediaType:     types.OCIManifestSchema1,
 		Config:        v1.Descriptor{MediaType: types.OCIConfigJSON, Size: cfgSize, Digest: cfgDigest},
-		Layers:        []v1.Descriptor{layerDesc},
+		Layers:        descs,
 		Annotations:   copyMap(annotations),
 	}
 	rawManifest, err := marshal(m)
@@ -144,8 +167,7 @@ func Image(layer v1.Layer, cfg ImageConfig, annotations map[string]string) (v1.I
 	img, err := partial.CompressedToImage(&image{
 		rawConfig:   rawConfig,
 		rawManifest: rawManifest,
-		layer:       layer,
-		layerDigest: digest,
+		layers:      byDigest,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("oci: image: %w", err)
@@ -153,11 +175,43 @@ func Image(layer v1.Layer, cfg ImageConfig, annotations map[string]string) (v1.I
 	return img, nil
 }
 
+// layerDescriptor is a layer's manifest descriptor and its DiffID.
+func layerDescriptor(nl NamedLayer) (v1.Descriptor, v1.Hash, error) {
+	l := nl.Layer
+	diffID, err := l.DiffID()
+	if err != nil {
+		return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("diffID: %w", err)
+	}
+	digest, err := l.Digest()
+	if err != nil {
+		return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("digest: %w", err)
+	}
+	size, err := l.Size()
+	if err != nil {
+		return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("size: %w", err)
+	}
+	mt, err := l.MediaType()
+	if err != nil {
+		return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("media type: %w", err)
+	}
+	desc := v1.Descriptor{MediaType: mt, Size: size, Digest: digest}
+	ann := map[string]string{}
+	if u, ok := l.(UncompressedSizer); ok {
+		ann[AnnotationUncompressedSize] = strconv.FormatInt(u.UncompressedSize(), 10)
+	}
+	if nl.Name != "" {
+		ann[AnnotationLayerGroup] = nl.Name
+	}
+	if len(ann) > 0 {
+		desc.Annotations = ann
+	}
+	return desc, diffID, nil
+}
+
 // image is the core partial.CompressedToImage completes.
 type image struct {
 	rawConfig, rawManifest []byte
-	layer                  v1.Layer
-	layerDigest            v1.Hash
+	layers                 map[v1.Hash]v1.Layer
 }
 
 var _ partial.CompressedImageCore = (*image)(nil)
@@ -167,8 +221,8 @@ func (i *image) RawManifest() ([]byte, error)        { return i.rawManifest, nil
 func (i *image) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
 
 func (i *image) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
-	if h == i.layerDigest {
-		return i.layer, nil
+	if l, ok := i.layers[h]; ok {
+		return l, nil
 	}
 	return nil, fmt.Errorf("oci: image has no layer %s", h)
 }

@@ -1,0 +1,87 @@
+package build
+
+// How an image's tree becomes layers: internal/layers groups the lock's
+// packages, internal/assemble splits the tree along the groups, and
+// oci.LayerCache compresses each distinct layer once.
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/temper-dev/temper/internal/assemble"
+	"github.com/temper-dev/temper/internal/layers"
+	"github.com/temper-dev/temper/internal/oci"
+	"github.com/temper-dev/temper/internal/rootfs"
+	"github.com/temper-dev/temper/internal/spec"
+)
+
+// PackageLayerTime is the mtime of every entry of a package layer: the
+// Unix epoch, so that a package layer's bytes depend on its files only,
+// never on the lock that chose them (whose suite dates differ from one
+// lock to the next). The layer of generated files takes the lock's
+// SOURCE_DATE_EPOCH, as the image config does.
+var PackageLayerTime = time.Unix(0, 0).UTC()
+
+// generatedLayer names the last layer: the files the build generates.
+const generatedLayer = "temper: generated files"
+
+// layering is one build's layer settings.
+type layering struct {
+	budget      int
+	compression oci.Compression
+	cache       *oci.LayerCache
+}
+
+// layers splits tree into the image's layers, bottom first: the package
+// groups, then the generated files.
+func (lay layering) layers(tree *rootfs.FS, pkgs []spec.LockedPackage, epoch time.Time) ([]oci.NamedLayer, error) {
+	budget := lay.budget
+	if budget <= 0 {
+		budget = layers.DefaultBudget
+	}
+	if budget < 2 {
+		return nil, fmt.Errorf("a layer budget of %d; an image needs at least 2 layers (packages, generated files)", budget)
+	}
+	groups, err := layers.Split(pkgs, budget-1)
+	if err != nil {
+		return nil, err
+	}
+	names := make([][]string, len(groups))
+	for i, g := range groups {
+		for _, p := range g.Packages {
+			names[i] = append(names[i], p.Name)
+		}
+	}
+	trees, err := assemble.SplitTree(tree, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]oci.NamedLayer, 0, len(trees))
+	for i, t := range trees {
+		name, mtime := generatedLayer, epoch
+		if i < len(groups) {
+			name, mtime = groups[i].Name, PackageLayerTime
+		}
+		if t.Len() == 1 && i < len(groups) {
+			continue // a group whose files hardening removed entirely
+		}
+		l, err := lay.cache.Layer(t, mtime, lay.compression)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, oci.NamedLayer{Layer: l, Name: name})
+	}
+	return out, nil
+}
+
+// compression is the definition's compression, else the options'.
+func compression(def *spec.Definition, opt Options) (oci.Compression, error) {
+	if def.Compression != "" {
+		return oci.ParseCompression(def.Compression)
+	}
+	c, err := oci.ParseCompression(opt.Compression)
+	if err != nil {
+		return "", fmt.Errorf("temper.yaml: %w", err)
+	}
+	return c, nil
+}
