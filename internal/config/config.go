@@ -51,6 +51,10 @@ type Config struct {
 	Support string `yaml:"support"`
 	// FastTrack says which fixes take the fast track.
 	FastTrack FastTrack `yaml:"fast_track"`
+	// Schedule is temper serve's periodic jobs (docs/api.md).
+	Schedule Schedule `yaml:"schedule"`
+	// Serve holds temper serve's settings; each flag overrides its key.
+	Serve Serve `yaml:"serve"`
 	// Compression is how image layers are compressed when a definition
 	// names none: gzip (the default) or zstd (docs/layers.md).
 	Compression string `yaml:"compression"`
@@ -74,7 +78,7 @@ func Load(path string) (*Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		return nil, fmt.Errorf("%s: %s (valid keys: archive, security_archive, keyring, cache, vulnerability_data, policy, registry, channels, support, fast_track)", path, msg)
+		return nil, fmt.Errorf("%s: %s (valid keys: archive, security_archive, keyring, cache, vulnerability_data, policy, registry, channels, support, fast_track, schedule, serve)", path, msg)
 	}
 	if err := c.checkReleases(); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
@@ -136,6 +140,31 @@ func (c *Config) checkReleases() error {
 		return fmt.Errorf("fast_track: urgency %q is not low, medium or high", c.FastTrack.Urgency)
 	}
 	return nil
+}
+
+// Schedule is temper serve's periodic jobs: an interval (15m, 1h, 7d) or
+// a five-field cron expression in UTC ("0 6 * * 1"); empty keeps the
+// default. internal/server parses and checks them.
+type Schedule struct {
+	Check      string `yaml:"check"`
+	VulnUpdate string `yaml:"vuln_update"`
+	Snapshot   string `yaml:"snapshot"`
+	Promote    string `yaml:"promote"`
+}
+
+// Serve is temper serve's settings, one key per flag.
+type Serve struct {
+	State         string `yaml:"state"`
+	Listen        string `yaml:"listen"`
+	MetricsListen string `yaml:"metrics_listen"`
+	Git           bool   `yaml:"git"`
+	GitPush       string `yaml:"git_push"`
+	RescueAfter   string `yaml:"rescue_after"`
+	SignKey       string `yaml:"sign_key"`
+	TLSCert       string `yaml:"tls_cert"`
+	TLSKey        string `yaml:"tls_key"`
+	LogFormat     string `yaml:"log_format"`
+	Workers       int    `yaml:"workers"`
 }
 
 // VulnerabilityData overrides the publishers' URLs (or names files) for the
