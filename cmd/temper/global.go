@@ -29,6 +29,9 @@ type globalFlags struct {
 	aptRoot string
 	// now is the clock; tests replace it.
 	now func() time.Time
+	// onArchiveHTTP, when set, sees the archive client's HTTP client
+	// (temper serve counts InRelease fetches through it).
+	onArchiveHTTP func(*fetch.Client)
 }
 
 func (g *globalFlags) register(root *cobra.Command) {
@@ -96,10 +99,14 @@ func (g *globalFlags) archiveClient() (*archive.Client, config.MirrorChoice, err
 	if err != nil {
 		return nil, mirrors, err
 	}
+	h := fetch.New(about.UserAgent())
+	if g.onArchiveHTTP != nil {
+		g.onArchiveHTTP(h)
+	}
 	client, err := archive.New(archive.Config{
 		Mirrors:      mirrors.Mirrors,
 		Cache:        c,
-		HTTP:         fetch.New(about.UserAgent()),
+		HTTP:         h,
 		Keyring:      kr,
 		Now:          g.now,
 		AllowExpired: g.allowExpired,

@@ -59,5 +59,6 @@ func newRootCommand(g *globalFlags) *cobra.Command {
 	g.register(root)
 	root.AddCommand(newVersionCommand(), newKeygenCommand(), newVerifyCommand(), newArchiveCommand(g), newLockCommand(g), newBuildCommand(g), newCheckCommand(g), newUpdateCommand(g), newTestCommand(), newCatalogCommand(g), newScanCommand(g), newVulnCommand(g))
 	root.AddCommand(newPromoteCommand(g), newRollbackCommand(g), newStatusCommand(g), newHistoryCommand(g), newPublishCommand(g), newSnapshotCommand(g), newFastTrackCommand(g))
+	root.AddCommand(newServeCommand(g), newTokenCommand(g))
 	return root
 }

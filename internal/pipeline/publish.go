@@ -45,6 +45,9 @@ type Publisher struct {
 	// Warn receives warnings; os.Stderr when nil.
 	Warn io.Writer
 	Now  func() time.Time
+	// FailureLog, when set, is appended to a recorded failure's message
+	// (the service keeps each job's log with its failure).
+	FailureLog func() string
 
 	lifeOnce sync.Once
 	life     map[string]lifecycle.Release
@@ -88,7 +91,13 @@ func (p *Publisher) One(ctx context.Context, file string) (Outcome, error) {
 	}
 	fail := func(step string, err error) error {
 		_ = p.Svc.Store.PutStream(ctx, st)
-		_ = p.Svc.Store.RecordFailure(ctx, store.Failure{Stream: name, BuildKey: key, Step: step, Message: err.Error(), At: p.now()})
+		msg := err.Error()
+		if p.FailureLog != nil {
+			if l := p.FailureLog(); l != "" {
+				msg += "\n--- log ---\n" + l
+			}
+		}
+		_ = p.Svc.Store.RecordFailure(ctx, store.Failure{Stream: name, BuildKey: key, Step: step, Message: msg, At: p.now()})
 		return fmt.Errorf("%s: %s: %w (recorded; nothing pushed)", name, step, err)
 	}
 	c, err := p.candidate(ctx, file, def, l, st)
