@@ -126,7 +126,9 @@ func (s *Server) riverConfig() (*river.Config, error) {
 	add(ws, s, func(ctx context.Context, j *river.Job[VulnUpdateArgs]) error { return s.runVulnUpdate(ctx) })
 	add(ws, s, func(ctx context.Context, j *river.Job[SnapshotArgs]) error { return s.runSnapshot(ctx) })
 	add(ws, s, func(ctx context.Context, j *river.Job[PromoteArgs]) error { return s.runPromote(ctx) })
-	add(ws, s, func(ctx context.Context, j *river.Job[FastTrackArgs]) error { return s.runFastTrack(ctx, j.Args.Stream) })
+	add(ws, s, func(ctx context.Context, j *river.Job[FastTrackArgs]) error {
+		return s.runFastTrack(ctx, j.Args.Stream)
+	})
 	sc := s.cfg.Schedule
 	var periodic []*river.PeriodicJob
 	for _, p := range []struct {

@@ -28,7 +28,6 @@ type metrics struct {
 	publishes     prometheus.Counter
 	jobFailures   *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
-
 }
 
 var latencyBuckets = []float64{60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400}
