@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/temper-dev/temper/internal/closure"
 	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/debian/deb"
 	"github.com/temper-dev/temper/internal/debian/pool"
@@ -41,6 +42,12 @@ func fetchDebs(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.
 	debs := make(map[string][]byte, len(items))
 	for i, it := range items {
 		debs[it.SHA256] = data[i]
+	}
+	// The lock is checked before it is trusted (internal/closure).
+	for _, arch := range def.Architectures {
+		if err := closure.Check(l, arch, debs, def.NoDependencies); err != nil {
+			return nil, st, err
+		}
 	}
 	return debs, st, nil
 }
