@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/temper-dev/temper/internal/leftover"
 )
 
 // WriteFileAtomic writes data to path so that readers see either the old
@@ -12,6 +14,10 @@ import (
 // the same directory, syncs it and renames it over path. When path already
 // holds exactly data it does nothing (the modification time is kept) and
 // reports changed=false.
+//
+// The temporary file (".BASE.tmp-*") is locked while it is written
+// (internal/leftover) and renamed before it is closed; the leftovers of an
+// interrupted run beside path are removed first.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) (changed bool, err error) {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		return false, nil
@@ -20,7 +26,8 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (changed bool, 
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	leftover.CleanMatch(dir, "."+base+".tmp-*")
+	f, err := leftover.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
 		return false, fmt.Errorf("write %s: %w", path, err)
 	}
@@ -35,13 +42,14 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (changed bool, 
 			err = f.Sync()
 		}
 	}
+	if err == nil {
+		// Renamed while still open (and locked): see internal/leftover.
+		err = os.Rename(tmp, path)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return false, fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
 		return false, fmt.Errorf("write %s: %w", path, err)
 	}
 	if df, derr := os.Open(dir); derr == nil {

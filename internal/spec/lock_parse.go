@@ -3,13 +3,20 @@ package spec
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/temper-dev/temper/internal/leftover"
 )
 
 // LoadLock reads and parses the lock at path.
+//
+// The leftovers of an interrupted lock write beside it
+// (".NAME.lock.yaml.tmp-*") are removed first; they are never read.
 func LoadLock(path string) (*Lock, error) {
+	leftover.CleanMatch(filepath.Dir(path), ".*.lock.yaml.tmp-*")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read lock: %w", err)

@@ -25,6 +25,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
+
+	"github.com/temper-dev/temper/internal/leftover"
 )
 
 // ErrNotFound reports that an entry is not in the cache (or was corrupt and
@@ -56,7 +59,28 @@ func Open(dir string) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cache: creating %s: %w", dir, err)
 	}
-	return &Cache{Dir: dir}, nil
+	c := &Cache{Dir: dir}
+	if _, done := cleaned.LoadOrStore(dir, true); !done {
+		c.CleanLeftovers()
+	}
+	return c, nil
+}
+
+// cleaned records the directories whose leftovers this process removed.
+var cleaned sync.Map
+
+// CleanLeftovers removes the temporary files of interrupted writes (their
+// writers gone, see internal/leftover) and returns how many it removed.
+// Open calls it once per directory and process.
+func (c *Cache) CleanLeftovers() int {
+	n := leftover.Clean(filepath.Join(c.Dir, "refs"), tempPrefix)
+	subs, _ := os.ReadDir(filepath.Join(c.Dir, "sha256"))
+	for _, s := range subs {
+		if s.IsDir() {
+			n += leftover.Clean(filepath.Join(c.Dir, "sha256", s.Name()), tempPrefix)
+		}
+	}
+	return n
 }
 
 // validSum reports whether sum is 64 lowercase hex digits.
@@ -165,7 +189,7 @@ func (c *Cache) Write(sum string, size int64, r io.Reader) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cache: writing entry %s: %w", sum, err)
 	}
-	tmp, err := os.CreateTemp(dir, tempPrefix+sum[:8]+"-*")
+	tmp, err := leftover.CreateTemp(dir, tempPrefix+sum[:8]+"-*")
 	if err != nil {
 		return fmt.Errorf("cache: writing entry %s: %w", sum, err)
 	}
@@ -201,17 +225,18 @@ func (c *Cache) Write(sum string, size int64, r io.Reader) (err error) {
 	if err := tmp.Chmod(0o644); err != nil {
 		return fmt.Errorf("cache: writing entry %s: %w", sum, err)
 	}
-	cerr := tmp.Close()
-	tmp = nil
-	if cerr != nil {
-		return fmt.Errorf("cache: writing entry %s: %w", sum, cerr)
-	}
 	if c.Has(sum) {
 		os.Remove(tmpName)
 		return nil
 	}
+	// Renamed while still open (and locked): see internal/leftover.
 	if err := os.Rename(tmpName, final); err != nil {
 		return fmt.Errorf("cache: writing entry %s: %w", sum, err)
+	}
+	cerr := tmp.Close()
+	tmp = nil
+	if cerr != nil {
+		return fmt.Errorf("cache: writing entry %s: %w", sum, cerr)
 	}
 	return nil
 }
@@ -249,7 +274,7 @@ func (c *Cache) PutRef(name string, data []byte) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cache: writing ref %q: %w", name, err)
 	}
-	tmp, err := os.CreateTemp(dir, tempPrefix+"ref-*")
+	tmp, err := leftover.CreateTemp(dir, tempPrefix+"ref-*")
 	if err != nil {
 		return fmt.Errorf("cache: writing ref %q: %w", name, err)
 	}
@@ -268,15 +293,16 @@ func (c *Cache) PutRef(name string, data []byte) (err error) {
 	if werr == nil {
 		werr = tmp.Chmod(0o644)
 	}
+	if werr == nil {
+		// Renamed while still open (and locked): see internal/leftover.
+		werr = os.Rename(tmpName, p)
+	}
 	cerr := tmp.Close()
 	if werr == nil {
 		werr = cerr
 	}
 	if werr != nil {
 		return fmt.Errorf("cache: writing ref %q: %w", name, werr)
-	}
-	if err := os.Rename(tmpName, p); err != nil {
-		return fmt.Errorf("cache: writing ref %q: %w", name, err)
 	}
 	return nil
 }
