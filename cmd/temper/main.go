@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,7 @@ func main() {
 
 func run(ctx context.Context, args []string) int {
 	root := newRootCommand(defaultGlobals())
+	usageArgs(root)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		var st exitStatus
@@ -36,12 +38,35 @@ func run(ctx context.Context, args []string) int {
 		}
 		fmt.Fprintln(os.Stderr, "temper:", err)
 		var ue usageError
-		if errors.As(err, &ue) {
+		if errors.As(err, &ue) || isCobraUsage(err) {
 			return exitUsage
 		}
 		return exitError
 	}
 	return exitOK
+}
+
+// usageArgs makes every command's argument check (a missing or extra
+// argument) a usage error: exit 2, as README.md documents.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
+}
+
+// isCobraUsage recognises the usage errors cobra makes itself, which
+// carry no type: an unknown command, a required flag not set.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command ") || strings.HasPrefix(msg, "required flag(s) ")
 }
 
 type usageError struct{ error }
