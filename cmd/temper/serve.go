@@ -18,6 +18,7 @@ import (
 	"github.com/temper-dev/temper/internal/release"
 	"github.com/temper-dev/temper/internal/server"
 	"github.com/temper-dev/temper/internal/store"
+	"github.com/temper-dev/temper/internal/update"
 	"github.com/temper-dev/temper/internal/vuln"
 )
 
@@ -160,7 +161,7 @@ func (f *serveFlags) run(cmd *cobra.Command, g *globalFlags, catalog string) err
 	if err != nil {
 		return err
 	}
-	upd.Progress = nil
+	newUpdate := func() (update.Options, error) { return g.updateOptions(nil) }
 	test, err := f.engineFlags.options()
 	if err != nil {
 		log.Warn("no container engine: only the structure tests run", "error", err)
@@ -194,7 +195,7 @@ func (f *serveFlags) run(cmd *cobra.Command, g *globalFlags, catalog string) err
 	srv, err = server.New(ctx, server.Config{
 		Catalog: abs, State: f.state, Listen: f.listen, MetricsListen: f.metricsListen, TLSCert: f.tlsCert, TLSKey: f.tlsKey,
 		Git: f.git, GitPush: f.gitPush, RescueAfter: f.rescueAfter, Schedule: sched, Workers: f.workers, Logger: log, Now: g.now,
-		Store: svc.Store, Service: svc, Update: upd, Build: bopt, Test: test, Cache: upd.Cache, Policy: pol, Exceptions: exc,
+		Store: svc.Store, Service: svc, Update: newUpdate, Build: bopt, Test: test, Cache: upd.Cache, Policy: pol, Exceptions: exc,
 		SkipGate: f.skipGate, Support: conf.Support,
 		DistroInfo: func(ctx context.Context, rel string) ([]byte, error) {
 			csv, _, err := fetchDistroInfo(ctx, g, []string{rel})

@@ -181,7 +181,7 @@ func hostname() string {
 
 // enqueue inserts a stream job unless one with the same stream and key
 // exists (River's unique jobs: pending, running, retrying or done).
-func (s *Server) enqueue(ctx context.Context, a StreamArgs) {
+func (s *Server) enqueue(ctx context.Context, a StreamArgs) bool {
 	res, err := s.jobs.insert(ctx, a, &river.InsertOpts{Queue: queueStreams, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 	switch {
 	case err != nil:
@@ -190,7 +190,9 @@ func (s *Server) enqueue(ctx context.Context, a StreamArgs) {
 		s.log.Debug("stream job already queued or done", "stream", a.Stream, "key", a.Key)
 	default:
 		s.log.Info("stream job queued", "stream", a.Stream, "plan", a.Plan, "key", short(a.Key), "job", res.Job.ID)
+		return true
 	}
+	return false
 }
 
 func short(k string) string {
@@ -228,7 +230,11 @@ func (s *Server) runCheck(ctx context.Context) error {
 		s.metrics.checkDone(time.Since(start), nil)
 		return nil
 	}
-	rep, err := update.Check(ctx, []string{s.cfg.Catalog}, s.cfg.Update)
+	opt, err := s.cfg.Update()
+	if err != nil {
+		return err
+	}
+	rep, err := update.Check(ctx, []string{s.cfg.Catalog}, opt)
 	s.metrics.checkDone(time.Since(start), err)
 	if err != nil {
 		return err
@@ -239,8 +245,7 @@ func (s *Server) runCheck(ctx context.Context) error {
 	for _, img := range rep.Images {
 		state, a := s.planFor(ctx, img, now)
 		states[state]++
-		if a != nil {
-			s.enqueue(ctx, *a)
+		if a != nil && s.enqueue(ctx, *a) {
 			queued++
 		}
 		if img.Verdict == update.Security {
@@ -371,14 +376,18 @@ func (c *cancel) Unwrap() error { return c.error }
 // the check's plan applied. It returns the commit message ("" when the
 // lock did not change).
 func (s *Server) updateLock(ctx context.Context, a StreamArgs) (string, error) {
-	rep, err := update.Check(ctx, []string{a.Definition}, s.cfg.Update)
+	opt, err := s.cfg.Update()
+	if err != nil {
+		return "", err
+	}
+	rep, err := update.Check(ctx, []string{a.Definition}, opt)
 	if err != nil {
 		return "", err
 	}
 	img := rep.Images[0]
 	switch img.Verdict {
 	case update.NotLocked:
-		outs, err := lock.Run(ctx, []string{a.Definition}, lock.Options{Client: s.cfg.Update.Client})
+		outs, err := lock.Run(ctx, []string{a.Definition}, lock.Options{Client: opt.Client})
 		if err != nil {
 			return "", err
 		}

@@ -60,7 +60,10 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	Store            store.Store
 	Service          *release.Service
-	Update           update.Options
+	// Update makes each job's archive client, .deb fetcher and cache: an
+	// archive client reads each InRelease once, so every check needs a
+	// new one.
+	Update           func() (update.Options, error)
 	Build            build.Options
 	Test             testrun.Options
 	Cache            *cache.Cache
