@@ -69,7 +69,6 @@ func gz(t *testing.T, s string) []byte {
 	return b.Bytes()
 }
 
-
 func start(t *testing.T, interval string) *env {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
@@ -99,8 +98,8 @@ func start(t *testing.T, interval string) *env {
 		Update: func() (update.Options, error) {
 			return update.Options{Client: e.f.Client(cacheDir), Debs: e.f.Fetcher(cacheDir), Cache: c}, nil
 		},
-		Build:  build.Options{Fetcher: e.f.Fetcher(cacheDir), Output: filepath.Join(t.TempDir(), "store")},
-		Cache:  c, SkipGate: "hermetic test: no vulnerability data",
+		Build: build.Options{Fetcher: e.f.Fetcher(cacheDir), Output: filepath.Join(t.TempDir(), "store")},
+		Cache: c, SkipGate: "hermetic test: no vulnerability data",
 	})
 	if err != nil {
 		t.Fatal(err)

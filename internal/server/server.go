@@ -48,18 +48,18 @@ type Config struct {
 	// Listen is the API address (default 127.0.0.1:8080).
 	Listen string
 	// MetricsListen, when set, serves /metrics there without a token.
-	MetricsListen    string
-	TLSCert, TLSKey  string
-	Git              bool
-	GitPush          string
-	RescueAfter      time.Duration
-	Schedule         Schedule
-	Workers          int // stream jobs one node runs at once (default 2)
-	Logger           *slog.Logger
-	Now              func() time.Time
-	ShutdownTimeout  time.Duration
-	Store            store.Store
-	Service          *release.Service
+	MetricsListen   string
+	TLSCert, TLSKey string
+	Git             bool
+	GitPush         string
+	RescueAfter     time.Duration
+	Schedule        Schedule
+	Workers         int // stream jobs one node runs at once (default 2)
+	Logger          *slog.Logger
+	Now             func() time.Time
+	ShutdownTimeout time.Duration
+	Store           store.Store
+	Service         *release.Service
 	// Update makes each job's archive client, .deb fetcher and cache: an
 	// archive client reads each InRelease once, so every check needs a
 	// new one.
