@@ -81,7 +81,7 @@ func lockOne(ctx context.Context, file string, releases resolve.Releases, opt Op
 	}
 	l, err := Resolve(ctx, def, releases)
 	if err != nil {
-		out.Err = fmt.Errorf("%s: %w", file, err)
+		out.Err = located(file, err)
 		return out
 	}
 	for arch, a := range l.Architectures {
@@ -140,7 +140,8 @@ func Resolve(ctx context.Context, def *spec.Definition, releases resolve.Release
 	for _, arch := range def.Architectures {
 		u, err := releases.Universe(ctx, def.Debian.Release, def.Debian.Components, arch)
 		if err != nil {
-			return nil, err // the archive itself failed: nothing else will work
+			// The archive itself failed: nothing else will work.
+			return nil, &ReleaseError{Release: def.Debian.Release, Err: err}
 		}
 		if repos != nil {
 			var idx []*archive.RepoIndex
@@ -151,6 +152,10 @@ func Resolve(ctx context.Context, def *spec.Definition, releases resolve.Release
 			if l.Repositories == nil {
 				l.Repositories = lockRepositories(idx)
 			}
+		}
+		if err := unknownRoots(u, def); err != nil {
+			errs = append(errs, err)
+			continue
 		}
 		res, err := u.Resolve(req)
 		if err != nil {
