@@ -34,6 +34,7 @@ func (s *Server) routes() {
 	s.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route: "+r.Method+" "+r.URL.Path)
 	}), Read)
+	s.mountDashboard()
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

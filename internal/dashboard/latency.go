@@ -1,0 +1,303 @@
+package dashboard
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/temper-dev/temper/internal/store"
+)
+
+// stage is one leg of a fix's journey, measured from the archive's
+// publication (or detection when that is unknown).
+type stage struct {
+	Name  string
+	Class string
+	of    func(rel store.Release, reached map[string]time.Time) time.Duration
+}
+
+type stat struct {
+	Name        string
+	N           int
+	Median, P90 time.Duration
+}
+
+type streamLatency struct {
+	Stream      string
+	Releases    int
+	ToProd      int
+	Median, P90 time.Duration
+	FastTracked int
+}
+
+type latencyPage struct {
+	base
+	Weeks      int
+	Production chart
+	Stages     chart
+	Vulns      chart
+	Overall    []stat
+	Remediate  stat // releases that fixed CVEs: archive → production
+	FastTrack  stat
+	GatePassed float64
+	TestPassed float64
+	Releases   int
+	Open       []count
+	KEV        int
+	PerStream  []streamLatency
+	Table      []weekRow
+}
+
+type weekRow struct {
+	Week   string
+	N      int
+	Median time.Duration
+	P90    time.Duration
+	Fast   int
+}
+
+func hours(d time.Duration) float64 { return d.Hours() }
+
+func weekStart(t time.Time) time.Time {
+	t = t.UTC().Truncate(24 * time.Hour)
+	wd := (int(t.Weekday()) + 6) % 7 // Monday = 0
+	return t.AddDate(0, 0, -wd)
+}
+
+func sortedDur(ds []time.Duration) []time.Duration {
+	slices.Sort(ds)
+	return ds
+}
+
+func statOf(name string, ds []time.Duration) stat {
+	ds = sortedDur(ds)
+	return stat{Name: name, N: len(ds), Median: quantile(ds, 0.5), P90: quantile(ds, 0.9)}
+}
+
+func fmtHours(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case v < 10:
+		return fmt.Sprintf("%.1fh", v)
+	case v < 72:
+		return fmt.Sprintf("%.0fh", v)
+	}
+	return fmt.Sprintf("%.1fd", v/24)
+}
+
+// latency is the patch-latency page: from the archive's publication to
+// detection, build, the first channel and the last, per week of the
+// archive's publication, medians and 90th percentiles; fast-tracked
+// releases marked; vulnerability counts per week by urgency.
+func (d *Dashboard) latency(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	c, err := d.catalog(ctx)
+	if err != nil {
+		d.fail(w, r, s, http.StatusInternalServerError, err.Error())
+		return
+	}
+	h, err := d.histories(ctx, c)
+	if err != nil {
+		d.fail(w, r, s, http.StatusInternalServerError, err.Error())
+		return
+	}
+	p := d.latencyOf(h, c)
+	p.base = d.base(s, "Patch latency", "latency")
+	d.render(w, http.StatusOK, "latency", p)
+}
+
+func (d *Dashboard) latencyOf(h *history, c *catalog) latencyPage {
+	chans := d.channelNames()
+	first, last := chans[0], chans[len(chans)-1]
+	start := func(r store.Release) time.Time {
+		if !r.ArchivePublished.IsZero() {
+			return r.ArchivePublished
+		}
+		return r.Detected
+	}
+	stages := []stage{
+		{"detected", "s-detect", func(r store.Release, _ map[string]time.Time) time.Duration { return span(start(r), r.Detected) }},
+		{"built", "s-build", func(r store.Release, _ map[string]time.Time) time.Duration { return span(start(r), r.Built) }},
+		{first, "s-testing", func(r store.Release, m map[string]time.Time) time.Duration { return span(start(r), m[first]) }},
+		{last, "s-prod", func(r store.Release, m map[string]time.Time) time.Duration { return span(start(r), m[last]) }},
+	}
+	now := d.now()
+	end := weekStart(now)
+	const weeks = 12
+	from := end.AddDate(0, 0, -7*(weeks-1))
+	idx := func(t time.Time) int {
+		if t.IsZero() || t.Before(from) {
+			return -1
+		}
+		return int(weekStart(t).Sub(from) / (7 * 24 * time.Hour))
+	}
+	labels := make([]string, weeks)
+	for i := range labels {
+		labels[i] = from.AddDate(0, 0, 7*i).Format("Jan 2")
+	}
+	perWeek := make([][][]time.Duration, len(stages)) // stage → week → durations
+	for i := range perWeek {
+		perWeek[i] = make([][]time.Duration, weeks)
+	}
+	all := make([][]time.Duration, len(stages))
+	var remediate, fast []time.Duration
+	var marks []mark
+	p := latencyPage{Weeks: weeks}
+	gate, tests := 0, 0
+	fastPerWeek := make([]int, weeks)
+	vulnWeeks := make([]map[string]int, weeks)
+	for i := range vulnWeeks {
+		vulnWeeks[i] = map[string]int{}
+	}
+	for _, sh := range h.streams {
+		fastIDs := map[int64]bool{}
+		for _, m := range sh.Moves {
+			if m.Kind == store.KindFastTrack && m.Channel == last {
+				fastIDs[m.ReleaseID] = true
+			}
+		}
+		sl := streamLatency{Stream: sh.Stream}
+		var toProd []time.Duration
+		// Releases are newest first: the newest published before each
+		// week's end gives that week's open findings.
+		var rels []store.Release
+		reached := map[int64]map[string]time.Time{}
+		for _, rh := range sh.Releases {
+			if rh.State == store.Published {
+				rels = append(rels, rh.Release)
+				reached[rh.ID] = rh.Reached
+			}
+		}
+		j := 0
+		for wk := weeks - 1; wk >= 0; wk-- {
+			end := from.AddDate(0, 0, 7*(wk+1))
+			for j < len(rels) && !rels[j].Published.Before(end) {
+				j++
+			}
+			if j < len(rels) {
+				for u, n := range rels[j].Scan.Counts {
+					vulnWeeks[wk][u] += n
+				}
+			}
+		}
+		for _, rel := range rels {
+			i := idx(start(rel))
+			if i < 0 || i >= weeks {
+				continue
+			}
+			p.Releases++
+			sl.Releases++
+			if rel.Gate.Passed {
+				gate++
+			}
+			if rel.Tests.Passed {
+				tests++
+			}
+			for si, st := range stages {
+				if v := st.of(rel, reached[rel.ID]); v > 0 {
+					perWeek[si][i] = append(perWeek[si][i], v)
+					all[si] = append(all[si], v)
+				}
+			}
+			prod := span(start(rel), reached[rel.ID][last])
+			if prod > 0 {
+				toProd = append(toProd, prod)
+				if len(rel.CVEsFixed) > 0 {
+					remediate = append(remediate, prod)
+				}
+				if fastIDs[rel.ID] {
+					fast = append(fast, prod)
+					fastPerWeek[i]++
+					sl.FastTracked++
+					off := float64(start(rel).Sub(from.AddDate(0, 0, 7*i))) / float64(7*24*time.Hour)
+					marks = append(marks, mark{X: float64(i) + off - 0.5, Y: hours(prod), Label: sh.Stream + " " + rel.Tag + " fast-tracked"})
+				}
+			}
+		}
+		st := statOf(sh.Stream, toProd)
+		sl.ToProd, sl.Median, sl.P90 = st.N, st.Median, st.P90
+		p.PerStream = append(p.PerStream, sl)
+	}
+	for i := range marks {
+		marks[i].X = math.Max(0, math.Min(float64(weeks-1), marks[i].X+0.5))
+	}
+	if p.Releases > 0 {
+		p.GatePassed = float64(gate) / float64(p.Releases)
+		p.TestPassed = float64(tests) / float64(p.Releases)
+	}
+	for si, st := range stages {
+		p.Overall = append(p.Overall, statOf(st.Name, all[si]))
+	}
+	p.Remediate = statOf("releases fixing CVEs", remediate)
+	p.FastTrack = statOf("fast-tracked", fast)
+	prodIdx := len(stages) - 1
+	med, p90 := make([]float64, weeks), make([]float64, weeks)
+	for i := range weeks {
+		ds := sortedDur(perWeek[prodIdx][i])
+		med[i], p90[i] = math.NaN(), math.NaN()
+		if len(ds) > 0 {
+			med[i], p90[i] = hours(quantile(ds, 0.5)), hours(quantile(ds, 0.9))
+		}
+		p.Table = append(p.Table, weekRow{Week: labels[i], N: len(ds), Median: quantile(ds, 0.5), P90: quantile(ds, 0.9), Fast: fastPerWeek[i]})
+	}
+	p.Production = chart{ID: "plot-production", Title: "Archive → " + last + " per week",
+		Desc:   fmt.Sprintf("Median and 90th percentile hours from Debian publishing a change to the release reaching %s, by week of publication; diamonds are fast-tracked releases.", last),
+		YLabel: "hours", X: labels, Format: fmtHours, Marks: marks,
+		Series: []series{{Name: "median", Class: "s-median", Values: med}, {Name: "90th percentile", Class: "s-p90", Values: p90}}}
+	p.Stages = chart{ID: "plot-stages", Title: "Median time to each stage per week", YLabel: "hours", X: labels, Format: fmtHours,
+		Desc: "Median hours from the archive's publication to detection, build, the first channel and the last, by week."}
+	for si, st := range stages {
+		v := make([]float64, weeks)
+		for i := range weeks {
+			ds := sortedDur(perWeek[si][i])
+			v[i] = math.NaN()
+			if len(ds) > 0 {
+				v[i] = hours(quantile(ds, 0.5))
+			}
+		}
+		p.Stages.Series = append(p.Stages.Series, series{Name: st.Name, Class: st.Class, Values: v})
+	}
+	p.Vulns = chart{ID: "plot-vulns", Title: "Open findings per week by urgency", YLabel: "findings", X: labels,
+		Desc: "Open findings (fixable or open) of each stream's newest release at the end of each week, summed over the catalog, by Debian urgency."}
+	for _, u := range Urgencies {
+		if u == "unimportant" {
+			continue
+		}
+		v := make([]float64, weeks)
+		any := false
+		for i := range weeks {
+			v[i] = float64(vulnWeeks[i][u])
+			any = any || v[i] > 0
+		}
+		if any {
+			p.Vulns.Series = append(p.Vulns.Series, series{Name: u, Class: "u-" + slug(u), Values: v})
+		}
+	}
+	open := map[string]int{}
+	for _, st := range c.status {
+		for u, n := range st.Findings {
+			open[u] += n
+		}
+		p.KEV += st.KEV
+	}
+	for _, u := range Urgencies {
+		if open[u] > 0 {
+			p.Open = append(p.Open, count{u, open[u]})
+		}
+	}
+	sort.SliceStable(p.PerStream, func(i, j int) bool { return p.PerStream[i].P90 > p.PerStream[j].P90 })
+	return p
+}
+
+func slug(s string) string { return funcs["slug"].(func(string) string)(s) }
+
+func span(a, b time.Time) time.Duration {
+	if a.IsZero() || b.IsZero() || b.Before(a) {
+		return 0
+	}
+	return b.Sub(a)
+}
