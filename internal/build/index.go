@@ -53,6 +53,7 @@ func IndexWith(ctx context.Context, def *spec.Definition, l *spec.Lock, opt Opti
 		infos = append(infos, info)
 		if opt.Log != nil {
 			fmt.Fprintf(opt.Log, "%s %s: %d packages, %d layers, %s compressed, %s uncompressed, %s\n", RefName(def), arch, info.Packages, info.Layers, human(info.CompressedSize), human(info.UncompressedSize), info.Digest)
+			printWarnings(opt.Log, RefName(def), arch, info.Report)
 		}
 	}
 	ann := identity(def, l, key)
