@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/temper-dev/temper/internal/store"
@@ -86,7 +87,7 @@ func fmtHours(v float64) string {
 	case v < 72:
 		return fmt.Sprintf("%.0fh", v)
 	}
-	return fmt.Sprintf("%.1fd", v/24)
+	return strconv.FormatFloat(math.Round(v/24*10)/10, 'f', -1, 64) + "d"
 }
 
 // latency is the patch-latency page: from the archive's publication to
@@ -246,9 +247,9 @@ func (d *Dashboard) latencyOf(h *history, c *catalog) latencyPage {
 	}
 	p.Production = chart{ID: "plot-production", Title: "Archive → " + last + " per week",
 		Desc:   fmt.Sprintf("Median and 90th percentile hours from Debian publishing a change to the release reaching %s, by week of publication; diamonds are fast-tracked releases.", last),
-		YLabel: "hours", X: labels, Format: fmtHours, Marks: marks,
+		YLabel: "time", X: labels, Format: fmtHours, Marks: marks, Days: true,
 		Series: []series{{Name: "median", Class: "s-median", Values: med}, {Name: "90th percentile", Class: "s-p90", Values: p90}}}
-	p.Stages = chart{ID: "plot-stages", Title: "Median time to each stage per week", YLabel: "hours", X: labels, Format: fmtHours,
+	p.Stages = chart{ID: "plot-stages", Title: "Median time to each stage per week", YLabel: "time", X: labels, Format: fmtHours, Days: true,
 		Desc: "Median hours from the archive's publication to detection, build, the first channel and the last, by week."}
 	for si, st := range stages {
 		v := make([]float64, weeks)

@@ -217,7 +217,8 @@ func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request, s *session) {
 		d.fail(w, r, s, http.StatusInternalServerError, err.Error())
 		return
 	}
-	p := streamPage{base: d.base(s, name, "overview"), Version: r.PathValue("version"), Moves: h.Moves, Failures: h.Failures, Channels: d.channelNames()}
+	p := streamPage{base: d.base(s, name, "overview"), Version: r.PathValue("version"), Moves: slices.Clone(h.Moves), Failures: h.Failures, Channels: d.channelNames()}
+	slices.Reverse(p.Moves) // newest first
 	for _, st := range c.status {
 		if st.Stream == name {
 			p.Row = d.rowOf(st, c.overview[name], p.Channels, d.now())

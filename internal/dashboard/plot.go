@@ -16,6 +16,8 @@ type chart struct {
 	X               []string // category labels (weeks)
 	Series          []series
 	Marks           []mark
+	// Days: Y values are hours; above three days the axis counts days.
+	Days bool
 	// Format prints a Y value (axis and tooltips).
 	Format func(float64) string
 }
@@ -79,7 +81,11 @@ func (c chart) SVG() template.HTML {
 	for _, m := range c.Marks {
 		ymax = math.Max(ymax, m.Y)
 	}
-	ymax = niceMax(ymax)
+	if c.Days && ymax > 72 {
+		ymax = niceMax(ymax/24) * 24 // ticks in whole days
+	} else {
+		ymax = niceMax(ymax)
+	}
 	n := len(c.X)
 	x := func(i float64) float64 {
 		if n <= 1 {

@@ -77,8 +77,12 @@ func findings(s, r, n int) []finding {
 		start := (i*7 + s) % n
 		length := 4 + (i+s)%9
 		if c.id == KEV {
-			start, length = n-6, 4 // recent, fixed by a fast track
-			if s%10 != 0 {
+			switch s % 10 {
+			case 0:
+				start, length = n-6, 4 // recent, fixed by a fast track
+			case 5:
+				start, length = n-3, 10 // fixable, not released yet
+			default:
 				continue
 			}
 		}
@@ -260,8 +264,13 @@ func seedStream(ctx context.Context, st store.Store, s int, name string, start t
 				out.FastTrack = name
 			}
 		case r%4 == 0:
-			later = append(later, pending{res.ID, published.Add(2 * 24 * time.Hour), "staging", "testing", store.KindPromote, "soak 0d in testing, tests full, gate passed", 0},
-				pending{res.ID, published.Add(9 * 24 * time.Hour), "production", "staging", store.KindPromote, "soak 7d in staging, tests full, gate passed", 0})
+			// Staging after the next snapshot (1–3 days), production after
+			// the 7-day soak and a wait for the daily promotion that
+			// shrinks as the weeks go by.
+			staging := published.Add(time.Duration(24+(s+r)%3*24+(s*5+r)%12) * time.Hour)
+			prod := staging.Add(7*24*time.Hour + time.Duration((s*7+r*13)%30+(o.Releases-r))*time.Hour)
+			later = append(later, pending{res.ID, staging, "staging", "testing", store.KindPromote, "soak 0d in testing, tests full, gate passed", 0},
+				pending{res.ID, prod, "production", "staging", store.KindPromote, "soak 7d in staging, tests full, gate passed", 0})
 		}
 		if s == 2 && r == o.Releases-9 {
 			prodID = res.ID
