@@ -128,8 +128,8 @@ image:
 					host = im
 				}
 			}
-			if arch.Architecture != host.Arch || len(arch.Layers) != 1 {
-				t.Errorf("docker-archive: %+v, want one %s layer", arch, host.Arch)
+			if arch.Architecture != host.Arch || len(arch.Layers) != host.Layers || host.Layers < 2 {
+				t.Errorf("docker-archive: %+v, want the %d %s layers of the build", arch, host.Layers, host.Arch)
 			}
 
 			// skopeo reads the layout; umoci unpacks a single platform.
