@@ -157,8 +157,12 @@ func (s *Server) riverConfig() (*river.Config, error) {
 			river.QueueDefault: {MaxWorkers: 2},
 			queueStreams:       {MaxWorkers: s.cfg.Workers},
 		},
-		PeriodicJobs:         periodic,
-		JobTimeout:           -1, // a build takes what it takes; --rescue-after bounds it
+		PeriodicJobs: periodic,
+		// --rescue-after is how long a job may run: its context ends then
+		// and, if its node is gone, River's rescuer (on the leader, every
+		// 30 s) hands it to another node. The rescuer ignores jobs whose
+		// timeout is infinite (-1), so the two must be the same duration.
+		JobTimeout:           s.cfg.RescueAfter,
 		RescueStuckJobsAfter: s.cfg.RescueAfter,
 		MaxAttempts:          5,
 		FetchPollInterval:    time.Second,

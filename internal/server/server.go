@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
@@ -156,7 +157,7 @@ func (s *Server) openQueue(ctx context.Context) error {
 			return fmt.Errorf("job queue: %w", err)
 		}
 		drv := riverpgxv5.New(pool)
-		if err := migrateRiver(ctx, drv, s.log); err != nil {
+		if err := migrateRiverLocked(ctx, pool, drv, s.log); err != nil {
 			pool.Close()
 			return err
 		}
@@ -178,6 +179,26 @@ func (s *Server) openQueue(ctx context.Context) error {
 	}
 	s.jobs = riverJobs[sqlTx]{c: c}
 	return nil
+}
+
+// riverMigrationLock is the PostgreSQL advisory lock that serializes
+// River's migrations when several nodes start at once (River's own
+// migrations do not take one: two at once collide on CREATE TYPE).
+const riverMigrationLock = 7242772
+
+// migrateRiverLocked runs River's migrations holding the advisory lock
+// on one of the pool's connections.
+func migrateRiverLocked(ctx context.Context, pool *pgxpool.Pool, drv riverdriver.Driver[pgx.Tx], log *slog.Logger) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", riverMigrationLock); err != nil {
+		return fmt.Errorf("job queue migrations: lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverMigrationLock)
+	return migrateRiver(ctx, drv, log)
 }
 
 func migrateRiver[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], log *slog.Logger) error {
