@@ -29,7 +29,14 @@ func fetchDebs(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.
 				continue
 			}
 			seen[p.SHA256] = true
-			items = append(items, pool.Item{Name: p.Name, Version: p.Version, Suite: p.Suite, Filename: p.Filename, SHA256: p.SHA256, Size: p.Size})
+			it := pool.Item{Name: p.Name, Version: p.Version, Suite: p.Suite, Filename: p.Filename, SHA256: p.SHA256, Size: p.Size}
+			if p.Repository != "" {
+				// A designated repository's .deb: below the repository's
+				// URL, as the lock recorded it (spec.Lock.Validate checks
+				// the name is one of the lock's repositories).
+				it.Base = l.RepositoryURL(p.Repository)
+			}
+			items = append(items, it)
 		}
 	}
 	data, st, err := f.Fetch(ctx, items)

@@ -95,6 +95,17 @@ func (l *Lock) Matches(def *Definition) bool {
 	return l.Definition == def.LockDefinition()
 }
 
+// RepositoryURL is the base URL of the lock's designated repository name
+// ("" when the lock has none of that name).
+func (l *Lock) RepositoryURL(name string) string {
+	for _, r := range l.Repositories {
+		if r.Name == name {
+			return r.URL
+		}
+	}
+	return ""
+}
+
 var hexDigestRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // normalized returns a copy of the lock with packages sorted by name then

@@ -19,7 +19,11 @@ func lockItem(p spec.LockedPackage) pool.Item {
 }
 
 func archiveItem(p *archive.Package) pool.Item {
-	return pool.Item{Name: p.Name, Version: p.Version, Suite: p.Suite, Filename: p.Filename, SHA256: strings.ToLower(p.SHA256), Size: p.Size}
+	it := pool.Item{Name: p.Name, Version: p.Version, Suite: p.Suite, Filename: p.Filename, SHA256: strings.ToLower(p.SHA256), Size: p.Size}
+	if p.Repository != "" {
+		it.Base = p.Base // a designated repository's pool is below its URL
+	}
+	return it
 }
 
 // deb fetches one .deb (verified, cached), once per check.
@@ -27,15 +31,12 @@ func (c *checker) deb(ctx context.Context, it pool.Item) ([]byte, error) {
 	return c.debs.do(it.SHA256, func() (data []byte, err error) {
 		c.debWork.do(func() {
 			var out [][]byte
-			f := c.opt.Debs
-			if base, ok := c.repoBases.Load(it.SHA256); ok {
-				// A designated repository's .deb: its pool is below the
-				// repository's own URL, not Debian's archive.
-				rf := *f
-				rf.Mirrors = archive.Mirrors{Archive: base.(string), Security: base.(string)}
-				f = &rf
+			if base, ok := c.repoBases.Load(it.SHA256); ok && it.Base == "" {
+				// A designated repository's .deb named by a lock: its
+				// pool is below the repository's own URL.
+				it.Base = base.(string)
 			}
-			if out, _, err = f.Fetch(ctx, []pool.Item{it}); err == nil {
+			if out, _, err = c.opt.Debs.Fetch(ctx, []pool.Item{it}); err == nil {
 				data = out[0]
 			}
 		})

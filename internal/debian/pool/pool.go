@@ -29,6 +29,10 @@ type Item struct {
 	Filename             string // pool path below the archive root
 	SHA256               string
 	Size                 int64
+	// Base is the base URL of the designated repository the .deb comes
+	// from (the lock's repository URL), Filename being below it; "" for
+	// Debian's archive, whose base the Fetcher's Mirrors give by suite.
+	Base string
 }
 
 // Fetcher fetches .debs.
@@ -55,11 +59,15 @@ type Stats struct {
 	Elapsed            time.Duration
 }
 
-// URL is where an item is downloaded from: -security suites live in the
-// security archive, every other suite in the main archive.
+// URL is where an item is downloaded from: a designated repository's .deb
+// below the repository's base URL; of Debian's, -security suites live in
+// the security archive, every other suite in the main archive.
 func (f *Fetcher) URL(it Item) string {
 	base := f.Mirrors.Archive
-	if strings.HasSuffix(it.Suite, "-security") {
+	switch {
+	case it.Base != "":
+		base = it.Base
+	case strings.HasSuffix(it.Suite, "-security"):
 		base = f.Mirrors.Security
 	}
 	return strings.TrimRight(base, "/") + "/" + it.Filename

@@ -135,3 +135,23 @@ func TestFetchOffline(t *testing.T) {
 		t.Error("b was cached offline")
 	}
 }
+
+// A designated repository's .deb is below the item's base URL, whatever
+// its suite; Debian's follow the suite.
+func TestURLBase(t *testing.T) {
+	f := &pool.Fetcher{}
+	f.Mirrors.Archive, f.Mirrors.Security = "http://m/debian", "http://m/debian-security"
+	for _, c := range []struct {
+		it   pool.Item
+		want string
+	}{
+		{pool.Item{Suite: "bookworm", Filename: "pool/main/a/a.deb"}, "http://m/debian/pool/main/a/a.deb"},
+		{pool.Item{Suite: "bookworm-security", Filename: "pool/main/a/a.deb"}, "http://m/debian-security/pool/main/a/a.deb"},
+		{pool.Item{Suite: "bookworm", Filename: "pool/main/p/php.deb", Base: "http://r/php"}, "http://r/php/pool/main/p/php.deb"},
+		{pool.Item{Suite: "bookworm-security", Filename: "pool/main/p/php.deb", Base: "http://r/php/"}, "http://r/php/pool/main/p/php.deb"},
+	} {
+		if got := f.URL(c.it); got != c.want {
+			t.Errorf("URL(%+v) = %s, want %s", c.it, got, c.want)
+		}
+	}
+}
