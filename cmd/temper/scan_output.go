@@ -77,9 +77,16 @@ func writeScanText(w io.Writer, rep *scanReport) {
 			fmt.Fprintf(w, ": error: %s\n", r.Error)
 			continue
 		}
-		fmt.Fprintf(w, ": %d findings%s\n", len(r.Findings), counts(r.Findings))
+		fmt.Fprintf(w, ": %d findings%s", len(r.Findings), counts(r.Findings))
+		if len(r.NotCovered) > 0 {
+			fmt.Fprintf(w, "; %d source packages not covered by Debian's security data", len(r.NotCovered))
+		}
+		fmt.Fprintln(w)
 		for _, f := range r.Findings {
 			writeFinding(w, f)
+		}
+		for _, n := range r.NotCovered {
+			fmt.Fprintf(w, "  %s %s %s (%s): %s\n", n.Status, n.Source, n.SourceVersion, strings.Join(n.Packages, ", "), n.Reason)
 		}
 		if r.Gate.Passed {
 			fmt.Fprintln(w, "  gate: passed")

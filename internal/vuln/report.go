@@ -22,6 +22,27 @@ const (
 	NotAffected Status = "not_affected" // Debian never shipped the vulnerable code (fixed_version "0")
 )
 
+// NotCoveredStatus is the status of a locked package that Debian's
+// security data does not cover: one taken from a designated repository
+// (the lock's repository:), whose versions Debian's tracker knows nothing
+// of. Such a package is never matched against the tracker, and never
+// reported clean: it is listed in Image.NotCovered.
+const NotCoveredStatus Status = "not-covered"
+
+// NotCovered is one source version of an image whose binary packages come
+// from a designated repository, not from Debian.
+type NotCovered struct {
+	Source        string   `json:"source"`
+	SourceVersion string   `json:"source_version"`
+	Packages      []string `json:"packages"`
+	Repository    string   `json:"repository"`
+	Status        Status   `json:"status"` // always NotCoveredStatus
+	Reason        string   `json:"reason"`
+}
+
+// NotCoveredReason is what a report says of a NotCovered package.
+const NotCoveredReason = "not covered by Debian's security data (from designated repository %s)"
+
 // Binary is one locked binary package built from a finding's source.
 type Binary struct {
 	Name, Version, Architecture string
@@ -54,6 +75,9 @@ type Image struct {
 	Release       string    `json:"release"`
 	Architectures []string  `json:"architectures"`
 	Findings      []Finding `json:"findings"`
+	// NotCovered lists the packages from designated repositories, which
+	// Debian's security data does not cover (omitted when there are none).
+	NotCovered []NotCovered `json:"not_covered,omitempty"`
 
 	// Verdicts are the fixed and not_affected outcomes (no finding), which
 	// only OpenVEX reports.

@@ -1,6 +1,7 @@
 package vuln
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -63,7 +64,9 @@ func Scan(definition string, lock *spec.Lock, db *DB) *Image {
 }
 
 // lockedSources groups the lock's binary packages, of every architecture,
-// by source key, and lists the architectures on img.
+// by source key, and lists the architectures on img. Packages from a
+// designated repository are not Debian's: they are listed on img as not
+// covered and never matched against Debian's data.
 func lockedSources(lock *spec.Lock, img *Image) map[sourceKey][]Binary {
 	size := 0
 	for _, a := range lock.Architectures {
@@ -72,18 +75,46 @@ func lockedSources(lock *spec.Lock, img *Image) map[sourceKey][]Binary {
 		}
 	}
 	bins := make(map[sourceKey][]Binary, size)
+	var other map[notCoveredKey][]Binary
 	for arch, a := range lock.Architectures {
 		img.Architectures = append(img.Architectures, arch)
 		if a == nil {
 			continue
 		}
 		for _, p := range a.Packages {
+			if p.Repository != "" {
+				if other == nil {
+					other = map[notCoveredKey][]Binary{}
+				}
+				k := notCoveredKey{sourceKey{p.Source, SourceVersion(p)}, p.Repository}
+				other[k] = append(other[k], Binary{p.Name, p.Version, p.Architecture})
+				continue
+			}
 			k := sourceKey{p.Source, SourceVersion(p)}
 			bins[k] = append(bins[k], Binary{p.Name, p.Version, p.Architecture})
 		}
 	}
 	sort.Strings(img.Architectures)
+	img.NotCovered = notCovered(other)
 	return bins
+}
+
+type notCoveredKey struct {
+	sourceKey
+	repository string
+}
+
+// notCovered lists the repository packages by source, in a stable order.
+func notCovered(m map[notCoveredKey][]Binary) []NotCovered {
+	var out []NotCovered
+	for k, bins := range m {
+		out = append(out, NotCovered{Source: k.name, SourceVersion: k.version, Packages: packageNames(bins),
+			Repository: k.repository, Status: NotCoveredStatus, Reason: fmt.Sprintf(NotCoveredReason, k.repository)})
+	}
+	slices.SortFunc(out, func(a, b NotCovered) int {
+		return strings.Compare(a.Source+" "+a.SourceVersion+" "+a.Repository, b.Source+" "+b.SourceVersion+" "+b.Repository)
+	})
+	return out
 }
 
 // SourceVersion is the version matching uses for a locked package: its
