@@ -69,6 +69,11 @@ type Definition struct {
 	Hardening Hardening
 	// Tests run against the built image (reserved: used by temper test).
 	Tests []Test
+	// Variants are images built beside this one from the same stream,
+	// sorted by name (docs/variants.md); Variant is the variant's name in
+	// a definition derived by ForVariant, "" in the runtime's.
+	Variants []Variant
+	Variant  string
 
 	// File is the path the definition was read from ("" when parsed from
 	// memory without a name).
@@ -278,7 +283,12 @@ func (d *Definition) Suites() []string {
 }
 
 // LockPath is where the definition's lock is written.
-func (d *Definition) LockPath() string { return LockPath(d.File) }
+func (d *Definition) LockPath() string {
+	if d.Variant != "" {
+		return VariantLockPath(d.File, d.Variant)
+	}
+	return LockPath(d.File)
+}
 
 // LockDefinition is the lock's record of this definition: the file's base
 // name (the lock sits beside it) and its digest.

@@ -126,6 +126,8 @@ func (d *decoder) definition(root *yaml.Node) *Definition {
 			for i, it := range items {
 				def.Tests = append(def.Tests, d.test(it, index(key, i)))
 			}
+		case "variants":
+			def.Variants = d.variants(n)
 		}
 	}
 	return def
@@ -280,7 +282,7 @@ var testKinds = []string{"path", "config", "command", "service"}
 
 func (d *decoder) test(n *yaml.Node, path string) Test {
 	var t Test
-	m, ok := d.mapping(n, path, "tests[]")
+	m, ok := d.mapping(n, path, d.tests+"tests[]")
 	if !ok {
 		return t
 	}
@@ -332,7 +334,7 @@ func keyNode(n *yaml.Node, key string) *yaml.Node {
 
 func (d *decoder) pathTest(n *yaml.Node, path string) *PathTest {
 	t := &PathTest{Exists: true}
-	m, _ := d.mapping(n, path, "tests[].path")
+	m, _ := d.mapping(n, path, d.tests+"tests[].path")
 	for key, v := range m {
 		p := join(path, key)
 		switch key {
@@ -351,7 +353,7 @@ func (d *decoder) pathTest(n *yaml.Node, path string) *PathTest {
 
 func (d *decoder) configTest(n *yaml.Node, path string) *ConfigTest {
 	t := &ConfigTest{}
-	m, _ := d.mapping(n, path, "tests[].config")
+	m, _ := d.mapping(n, path, d.tests+"tests[].config")
 	for key, v := range m {
 		p := join(path, key)
 		switch key {
@@ -368,7 +370,7 @@ func (d *decoder) configTest(n *yaml.Node, path string) *ConfigTest {
 
 func (d *decoder) commandTest(n *yaml.Node, path string) *CommandTest {
 	t := &CommandTest{}
-	m, _ := d.mapping(n, path, "tests[].command")
+	m, _ := d.mapping(n, path, d.tests+"tests[].command")
 	for key, v := range m {
 		p := join(path, key)
 		switch key {
@@ -378,9 +380,9 @@ func (d *decoder) commandTest(n *yaml.Node, path string) *CommandTest {
 			i, _ := d.integer(v, p)
 			t.Exit = clampInt(i)
 		case "stdout":
-			t.Stdout = d.match(v, p, "tests[].command.stdout")
+			t.Stdout = d.match(v, p, d.tests+"tests[].command.stdout")
 		case "stderr":
-			t.Stderr = d.match(v, p, "tests[].command.stderr")
+			t.Stderr = d.match(v, p, d.tests+"tests[].command.stderr")
 		}
 	}
 	return t
@@ -406,7 +408,7 @@ func (d *decoder) match(n *yaml.Node, path, lvl string) *Match {
 
 func (d *decoder) serviceTest(n *yaml.Node, path string) *ServiceTest {
 	t := &ServiceTest{Timeout: DefaultServiceTimeout}
-	m, _ := d.mapping(n, path, "tests[].service")
+	m, _ := d.mapping(n, path, d.tests+"tests[].service")
 	for key, v := range m {
 		p := join(path, key)
 		switch key {
@@ -416,7 +418,7 @@ func (d *decoder) serviceTest(n *yaml.Node, path string) *ServiceTest {
 		case "wait_command":
 			t.WaitCommand = d.strList(v, p)
 		case "probe":
-			pm, ok := d.mapping(v, p, "tests[].service.probe")
+			pm, ok := d.mapping(v, p, d.tests+"tests[].service.probe")
 			if !ok {
 				continue
 			}
@@ -430,7 +432,7 @@ func (d *decoder) serviceTest(n *yaml.Node, path string) *ServiceTest {
 					t.Probe.Args = d.strList(pv, pp)
 				case "http":
 					h := &HTTPProbe{Status: DefaultHTTPStatus}
-					hm, _ := d.mapping(pv, pp, "tests[].service.probe.http")
+					hm, _ := d.mapping(pv, pp, d.tests+"tests[].service.probe.http")
 					for hk, hv := range hm {
 						switch hk {
 						case "path":

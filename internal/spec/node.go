@@ -25,7 +25,7 @@ type level struct {
 // these keys, and a test checks docs/definition.schema.json against them.
 var definitionLevels = map[string]level{
 	"": {
-		keys:     []string{"name", "version", "debian", "architectures", "packages", "recommends", "providers", "exclude", "no_dependencies", "repositories", "image", "remove", "keep", "shell", "hardening", "tests", "compression"},
+		keys:     []string{"name", "version", "debian", "architectures", "packages", "recommends", "providers", "exclude", "no_dependencies", "repositories", "image", "remove", "keep", "shell", "hardening", "tests", "compression", "variants"},
 		required: []string{"name", "version", "debian", "architectures", "packages"},
 	},
 	"debian":                     {keys: []string{"release", "components"}, required: []string{"release"}},
@@ -66,8 +66,11 @@ var lockLevels = map[string]level{
 // structural problems: unknown, duplicate and missing keys, wrong types.
 type decoder struct {
 	levels map[string]level
-	pos    *positions
-	errs   ErrorList
+	// tests is the level prefix of the tests being decoded: "" for the
+	// definition's, "variants.*." for a variant's.
+	tests string
+	pos   *positions
+	errs  ErrorList
 }
 
 func newDecoder(file string, levels map[string]level) *decoder {

@@ -51,6 +51,9 @@ func schemaLevels(t *testing.T) map[string]level {
 			walk(path+"[]", items)
 			return
 		}
+		if ap, ok := s["additionalProperties"].(map[string]any); ok {
+			walk(path+".*", ap) // a mapping of names to objects (variants)
+		}
 		props, ok := s["properties"].(map[string]any)
 		if !ok {
 			return

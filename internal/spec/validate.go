@@ -90,6 +90,7 @@ func (d *Definition) validate(r *reporter) {
 		}
 		t.validate(r, p)
 	}
+	d.validateVariants(r)
 }
 
 func (d *Definition) validateDebian(r *reporter) {
