@@ -86,6 +86,9 @@ func Load(defPath string) (*spec.Definition, *spec.Lock, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if l.Definition == def.LockDefinition() && !l.FilesMatch(def) {
+		return nil, nil, fmt.Errorf("%s: files: changed since the lock %s was made (%s); run `temper lock %s`", defPath, lockPath, l.FilesChanged(def), defPath)
+	}
 	if !l.Matches(def) {
 		return nil, nil, fmt.Errorf("%s: the lock %s was made from a different version of the definition (sha256 %s, now %s); run `temper lock %s`", defPath, lockPath, l.Definition.SHA256, def.SHA256, defPath)
 	}

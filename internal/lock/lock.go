@@ -131,7 +131,7 @@ func Resolve(ctx context.Context, def *spec.Definition, releases resolve.Release
 	for _, p := range def.Packages {
 		req.Roots = append(req.Roots, p.String())
 	}
-	l := &spec.Lock{Definition: def.LockDefinition(), Release: def.Debian.Release, Architectures: map[string]*spec.LockArch{}}
+	l := &spec.Lock{Definition: def.LockDefinition(), Release: def.Debian.Release, Files: def.LockFiles(), Architectures: map[string]*spec.LockArch{}}
 	repos, err := LoadRepositories(def)
 	if err != nil {
 		return nil, err

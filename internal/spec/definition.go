@@ -53,6 +53,10 @@ type Definition struct {
 	// (third-party or in-house), each with its own pinned signing key and
 	// apt pins (docs/repositories.md).
 	Repositories []Repository
+	// Files are files from the catalog written into the image (files:):
+	// each src, relative to the definition, is read when the definition
+	// is loaded and pinned by SHA-256 in the lock.
+	Files []SourceFile
 
 	// Image is how the image runs (reserved: used by temper build).
 	Image Image

@@ -39,6 +39,9 @@ func ParseDefinition(name string, data []byte) (*Definition, error) {
 	if err := append(d.errs, r.errs...).err(); err != nil {
 		return nil, err
 	}
+	if def.readFiles(r); len(r.errs) > 0 {
+		return nil, r.errs.err()
+	}
 	return def, nil
 }
 
@@ -92,6 +95,8 @@ func (d *decoder) definition(root *yaml.Node) *Definition {
 			for i, it := range items {
 				def.Repositories = append(def.Repositories, d.repository(it, index(key, i)))
 			}
+		case "files":
+			def.Files = d.sourceFiles(n, key)
 		case "image":
 			d.image(n, &def.Image)
 		case "remove":

@@ -26,6 +26,9 @@ type Lock struct {
 	// Repositories are the designated repositories' suites the lock was
 	// resolved against (none for a definition without repositories).
 	Repositories []LockRepository
+	// Files pins the definition's files: entries by SHA-256 (none for a
+	// definition without them).
+	Files []LockFile
 	// Architectures maps a Debian architecture name to its closure.
 	Architectures map[string]*LockArch
 }
@@ -92,7 +95,7 @@ func LockPath(defPath string) string {
 // Matches reports whether the lock was resolved from this exact definition
 // file (same base name and same bytes).
 func (l *Lock) Matches(def *Definition) bool {
-	return l.Definition == def.LockDefinition()
+	return l.Definition == def.LockDefinition() && l.FilesMatch(def)
 }
 
 // RepositoryURL is the base URL of the lock's designated repository name
@@ -111,7 +114,7 @@ var hexDigestRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // normalized returns a copy of the lock with packages sorted by name then
 // architecture, required_by sorted and de-duplicated, and dates in UTC.
 func (l *Lock) normalized() *Lock {
-	c := &Lock{Definition: l.Definition, Release: l.Release, Architectures: map[string]*LockArch{}}
+	c := &Lock{Definition: l.Definition, Release: l.Release, Files: slices.Clone(l.Files), Architectures: map[string]*LockArch{}}
 	for _, r := range l.Repositories {
 		r.Date = r.Date.UTC().Round(0)
 		c.Repositories = append(c.Repositories, r)
@@ -169,6 +172,7 @@ func (l *Lock) validate(r *reporter) {
 	}
 	suites := l.validateSuites(r)
 	repos := l.validateRepositories(r)
+	l.validateFiles(r)
 	if len(l.Architectures) == 0 {
 		r.errorf("architectures", "list at least one architecture")
 	}

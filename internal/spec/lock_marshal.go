@@ -37,6 +37,12 @@ func (l *Lock) Marshal() ([]byte, error) {
 				scalar(x.Name), scalar(x.URL), scalar(x.Suite), scalar(x.Fingerprint), scalar(x.InReleaseSHA256), x.Date.Format(time.RFC3339Nano))
 		}
 	}
+	if len(n.Files) > 0 {
+		b.WriteString("files:\n")
+		for _, f := range n.Files {
+			fmt.Fprintf(&b, "  - {src: %s, sha256: %s, size: %d}\n", scalar(f.Src), scalar(f.SHA256), f.Size)
+		}
+	}
 	b.WriteString("architectures:\n")
 	for _, arch := range sortedKeys(n.Architectures) {
 		fmt.Fprintf(&b, "  %s:\n", scalar(arch))

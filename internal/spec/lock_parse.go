@@ -102,6 +102,9 @@ func (d *decoder) lock(root *yaml.Node) *Lock {
 			l.Repositories = append(l.Repositories, x)
 		}
 	}
+	if n, ok := m["files"]; ok {
+		l.Files = d.lockFiles(n)
+	}
 	if n, ok := m["architectures"]; ok {
 		n = deref(n)
 		d.pos.vals["architectures"] = pos{n.Line, n.Column}

@@ -25,13 +25,14 @@ type level struct {
 // these keys, and a test checks docs/definition.schema.json against them.
 var definitionLevels = map[string]level{
 	"": {
-		keys:     []string{"name", "version", "debian", "architectures", "packages", "recommends", "providers", "exclude", "no_dependencies", "repositories", "image", "remove", "keep", "shell", "hardening", "tests", "compression", "variants"},
+		keys:     []string{"name", "version", "debian", "architectures", "packages", "recommends", "providers", "exclude", "no_dependencies", "repositories", "files", "image", "remove", "keep", "shell", "hardening", "tests", "compression", "variants"},
 		required: []string{"name", "version", "debian", "architectures", "packages"},
 	},
 	"debian":                     {keys: []string{"release", "components"}, required: []string{"release"}},
 	"repositories[]":             {keys: []string{"name", "url", "suites", "components", "key", "fingerprint", "pins", "default_priority"}, required: []string{"name", "url", "suites", "key", "fingerprint"}},
 	"repositories[].pins[]":      {keys: []string{"packages", "priority"}, required: []string{"packages", "priority"}},
 	"image":                      {keys: []string{"user", "accounts", "entrypoint", "cmd", "env", "workdir", "annotations", "ports", "writable", "files"}},
+	"files[]":                    {keys: []string{"src", "dest", "mode", "owner"}, required: []string{"src", "dest"}},
 	"image.files[]":              {keys: []string{"path", "content", "mode", "owner"}, required: []string{"path", "content"}},
 	"image.accounts[]":           {keys: []string{"name", "uid", "gid", "home", "shell"}, required: []string{"name", "uid", "gid", "home"}},
 	"hardening":                  {keys: []string{"allow_root", "allow_setuid", "allow_package_manager"}},
@@ -49,10 +50,11 @@ var definitionLevels = map[string]level{
 // lockLevels is every mapping a lock contains.
 var lockLevels = map[string]level{
 	"": {
-		keys:     []string{"definition", "release", "suites", "repositories", "architectures"},
+		keys:     []string{"definition", "release", "suites", "repositories", "files", "architectures"},
 		required: []string{"definition", "release", "suites", "architectures"},
 	},
 	"repositories[]":  {keys: []string{"name", "url", "suite", "fingerprint", "inrelease_sha256", "date"}, required: []string{"name", "url", "suite", "fingerprint", "inrelease_sha256", "date"}},
+	"files[]":         {keys: []string{"src", "sha256", "size"}, required: []string{"src", "sha256", "size"}},
 	"definition":      {keys: []string{"file", "sha256"}, required: []string{"file", "sha256"}},
 	"suites[]":        {keys: []string{"name", "inrelease_sha256", "date"}, required: []string{"name", "inrelease_sha256", "date"}},
 	"architectures.*": {keys: []string{"packages"}, required: []string{"packages"}},
