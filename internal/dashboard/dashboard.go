@@ -45,6 +45,9 @@ type Config struct {
 	TLS bool
 	// SessionTTL is how long a login lasts (default 12h).
 	SessionTTL time.Duration
+	// WarmHistory rebuilds the latency page's history cache in the
+	// background whenever another page sees the catalog move.
+	WarmHistory bool
 	// Details, when set, adds EPSS and Debian's comment to findings.
 	Details func(cve, source string) FindingInfo
 	Now     func() time.Time
@@ -66,8 +69,10 @@ type Dashboard struct {
 	static   http.Handler
 	csrfOK   *http.CrossOriginProtection
 
-	mu    sync.Mutex
-	cache *history // every stream's history, kept while the store's heads do not move
+	mu       sync.Mutex
+	cache    *history // every stream's history, kept while the store's heads do not move
+	warming  bool
+	building sync.Mutex
 }
 
 // New prepares the dashboard; Routes mounts it.

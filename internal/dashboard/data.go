@@ -6,8 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"slices"
-	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/temper-dev/temper/internal/pipeline"
@@ -46,7 +46,11 @@ func (d *Dashboard) catalog(ctx context.Context) (*catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := d.cfg.Service.Status(ctx)
+	// The status rows are release's own (channels, next promotion),
+	// computed from the overview just read rather than a second read.
+	svc := *d.cfg.Service
+	svc.Store = overviewOnce{Store: svc.Store, ov: ov}
+	st, err := svc.Status(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +73,14 @@ func (d *Dashboard) catalog(ctx context.Context) (*catalog, error) {
 	c.key = hex.EncodeToString(h.Sum(nil))
 	return c, nil
 }
+
+// overviewOnce is a store whose Overview is one already read.
+type overviewOnce struct {
+	store.Store
+	ov []store.Overview
+}
+
+func (o overviewOnce) Overview(context.Context) ([]store.Overview, error) { return o.ov, nil }
 
 // state is a stream's state: frozen (end of life), blocked (its newest
 // release was refused by the gate or rolled back), pending (a promotion
@@ -112,25 +124,29 @@ type history struct {
 	key     string
 	streams []release.History
 	built   time.Time
+
+	// page is the latency page computed from streams, for the week it
+	// was computed in.
+	mu   sync.Mutex
+	page *latencyPage
+	week time.Time
 }
 
 // histories returns every stream's history, from the cache while the
-// catalog's key holds.
+// catalog's key holds; one build at a time (callers during a build wait
+// for it).
 func (d *Dashboard) histories(ctx context.Context, c *catalog) (*history, error) {
+	d.building.Lock()
+	defer d.building.Unlock()
 	d.mu.Lock()
 	h := d.cache
 	d.mu.Unlock()
 	if h != nil && h.key == c.key {
 		return h, nil
 	}
-	names := make([]string, 0, len(c.status))
-	for _, s := range c.status {
-		names = append(names, s.Stream)
-	}
-	sort.Strings(names)
 	h = &history{key: c.key, built: d.now()}
-	for _, n := range names {
-		sh, err := d.cfg.Service.History(ctx, n)
+	for _, s := range c.status {
+		sh, err := d.cfg.Service.History(ctx, s.Stream)
 		if err != nil {
 			return nil, err
 		}
@@ -140,6 +156,29 @@ func (d *Dashboard) histories(ctx context.Context, c *catalog) (*history, error)
 	d.cache = h
 	d.mu.Unlock()
 	return h, nil
+}
+
+// warm rebuilds the history cache in the background when the catalog
+// moved, so the latency page finds it ready.
+func (d *Dashboard) warm(c *catalog) {
+	d.mu.Lock()
+	stale := d.cache == nil || d.cache.key != c.key
+	if !stale || d.warming {
+		d.mu.Unlock()
+		return
+	}
+	d.warming = true
+	d.mu.Unlock()
+	go func() {
+		defer func() {
+			d.mu.Lock()
+			d.warming = false
+			d.mu.Unlock()
+		}()
+		if _, err := d.histories(context.Background(), c); err != nil {
+			d.cfg.Logger.Warn("dashboard: history cache", "error", err)
+		}
+	}()
 }
 
 // finding is one open finding of a stream's newest release.

@@ -106,7 +106,14 @@ func (d *Dashboard) latency(w http.ResponseWriter, r *http.Request, s *session) 
 		d.fail(w, r, s, http.StatusInternalServerError, err.Error())
 		return
 	}
-	p := d.latencyOf(h, c)
+	// The figures depend on the history and the current week only.
+	h.mu.Lock()
+	if h.page == nil || !h.week.Equal(weekStart(d.now())) {
+		lp := d.latencyOf(h, c)
+		h.page, h.week = &lp, weekStart(d.now())
+	}
+	p := *h.page
+	h.mu.Unlock()
 	p.base = d.base(s, "Patch latency", "latency")
 	d.render(w, http.StatusOK, "latency", p)
 }

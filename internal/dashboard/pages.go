@@ -113,6 +113,9 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 		d.fail(w, r, s, http.StatusInternalServerError, err.Error())
 		return
 	}
+	if d.cfg.WarmHistory {
+		d.warm(c)
+	}
 	p := overviewPage{base: d.base(s, "Overview", "overview"), Channels: d.channelNames(),
 		States: []string{StateUpToDate, StatePending, StateBlocked, StateFrozen}}
 	q := r.URL.Query()

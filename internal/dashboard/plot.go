@@ -49,7 +49,7 @@ func (c chart) Points() int {
 
 const (
 	plotW, plotH           = 760, 280
-	padL, padR, padT, padB = 64, 16, 16, 44
+	padL, padR, padT, padB = 64, 32, 16, 44
 	innerW, innerH         = plotW - padL - padR, plotH - padT - padB
 	plotTicks              = 5
 )

@@ -38,7 +38,7 @@ var funcs = template.FuncMap{
 	"slug": func(s string) string {
 		return strings.NewReplacer(" ", "-", ":", "-", ".", "-").Replace(strings.ToLower(s))
 	},
-	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"epss": func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"streamURL": func(stream string) string {
 		n, v, _ := strings.Cut(stream, ":")

@@ -12,7 +12,7 @@ import (
 // session's token.
 func (s *Server) mountDashboard() {
 	err := dashboard.Mount(func(pattern string, h http.Handler) { s.Handle(pattern, h, Open) }, dashboard.Config{
-		Service: s.cfg.Service, API: s.Mux(), TLS: s.cfg.TLSCert != "", Now: s.cfg.Now, Logger: s.log.With("component", "dashboard"),
+		Service: s.cfg.Service, API: s.Mux(), TLS: s.cfg.TLSCert != "", Now: s.cfg.Now, WarmHistory: true, Logger: s.log.With("component", "dashboard"),
 	})
 	if err != nil {
 		s.log.Warn("dashboard not served", "error", err)
