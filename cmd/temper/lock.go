@@ -22,7 +22,12 @@ beside NAME.yaml: every package, version, architecture, source, suite, .deb
 path, SHA-256 and size, and why it is there. Directories are searched
 recursively. Each release is loaded once per architecture however many
 definitions use it. A lock is written atomically and only when its bytes
-change; a definition that fails gets no lock and keeps its previous one.`,
+change; a definition that fails gets no lock and keeps its previous one.
+
+A definition's variants (docs/variants.md) get NAME.VARIANT.lock.yaml each,
+resolved with every package of the runtime's closure pinned at the runtime's
+version; when a variant needs another version of a shared package it is
+refused with the package names, and none of the stream's locks is written.`,
 		Example: "  temper lock examples/catalog\n  temper lock python-3.11.yaml --dry-run",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,7 +54,11 @@ change; a definition that fails gets no lock and keeps its previous one.`,
 				case o.Changed:
 					state = "written"
 				}
-				fmt.Fprintf(w, "%s → %s (%s) [%s]\n", o.Definition, o.LockPath, sizes(o.Packages), state)
+				what := o.Definition
+				if o.Variant != "" {
+					what += " (variant " + o.Variant + ")"
+				}
+				fmt.Fprintf(w, "%s → %s (%s) [%s]\n", what, o.LockPath, sizes(o.Packages), state)
 			}
 			if failed > 0 {
 				return fmt.Errorf("%d of %d definitions failed; their locks were not written", failed, len(outs))

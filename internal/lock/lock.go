@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -37,6 +38,7 @@ type Options struct {
 // Outcome is what happened to one definition.
 type Outcome struct {
 	Definition string // path of the definition
+	Variant    string // the variant's name; "" for the definition's own image
 	LockPath   string
 	Changed    bool           // the lock file was written (its bytes changed)
 	Packages   map[string]int // closure size per architecture
@@ -57,19 +59,19 @@ func Run(ctx context.Context, paths []string, opt Options) ([]Outcome, error) {
 		par = runtime.GOMAXPROCS(0)
 	}
 	releases := resolve.LoadOnce(opt.Client)
-	outs := make([]Outcome, len(files))
+	outs := make([][]Outcome, len(files))
 	// Every definition is attempted: a failure is its outcome, not the
 	// group's error, so it stops no other.
 	var g errgroup.Group
 	g.SetLimit(par)
 	for i, f := range files {
 		g.Go(func() error {
-			outs[i] = lockOne(ctx, f, releases, opt)
+			outs[i] = lockStream(ctx, f, releases, opt)
 			return nil
 		})
 	}
 	_ = g.Wait() // never an error: see above
-	return outs, nil
+	return slices.Concat(outs...), nil
 }
 
 func lockOne(ctx context.Context, file string, releases resolve.Releases, opt Options) Outcome {
@@ -127,6 +129,12 @@ func sameButSuites(old, new []byte) bool {
 // Resolve resolves one definition for each of its architectures into a
 // lock, against the releases it is given. It writes nothing.
 func Resolve(ctx context.Context, def *spec.Definition, releases resolve.Releases) (*spec.Lock, error) {
+	return resolveDefinition(ctx, def, releases, func(string) map[string]string { return nil })
+}
+
+// resolveDefinition is Resolve with pinned versions per architecture (a
+// variant's: variant.go).
+func resolveDefinition(ctx context.Context, def *spec.Definition, releases resolve.Releases, pins func(arch string) map[string]string) (*spec.Lock, error) {
 	req := resolve.Request{Recommends: def.Recommends, Providers: def.Providers, Exclude: def.Exclude, NoDependencies: def.NoDependencies}
 	for _, p := range def.Packages {
 		req.Roots = append(req.Roots, p.String())
@@ -157,6 +165,7 @@ func Resolve(ctx context.Context, def *spec.Definition, releases resolve.Release
 			errs = append(errs, err)
 			continue
 		}
+		req.Pins = pins(arch)
 		res, err := u.Resolve(req)
 		if err != nil {
 			errs = append(errs, err)

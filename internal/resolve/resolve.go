@@ -24,6 +24,12 @@ type Request struct {
 	// NoDependencies lists roots whose own dependencies are not followed
 	// (data-only use of a package, as distroless does for its static image).
 	NoDependencies []string
+	// Pins fix the version of packages without making them roots: when
+	// the closure needs one of them, it gets this version, as if it were
+	// the only one in the archive (a variant resolved against its
+	// runtime's lock: docs/variants.md). A pin naming a version the
+	// release does not have is an error.
+	Pins map[string]string
 }
 
 // RootReason is the RequiredBy entry of a package the definition lists.
@@ -70,6 +76,9 @@ func (u *Universe) Resolve(req Request) (*Result, error) {
 	s := &state{u: u, req: req, cand: map[string]*archive.Package{}, exclude: map[string]bool{}, marked: map[string]*node{}}
 	for _, x := range req.Exclude {
 		s.exclude[x] = true
+	}
+	if err := s.pin(req.Pins); err != nil {
+		return nil, err
 	}
 	var roots []*node
 	for _, r := range req.Roots {
@@ -130,6 +139,9 @@ func (s *state) rootPackage(name, pin string, pinned bool) (*archive.Package, er
 		return nil, err
 	}
 	if !pinned {
+		if c, ok := s.cand[name]; ok {
+			return c, nil
+		}
 		if c := s.u.Candidate(name); c != nil {
 			return c, nil
 		}
@@ -142,6 +154,33 @@ func (s *state) rootPackage(name, pin string, pinned bool) (*archive.Package, er
 		}
 	}
 	return nil, fmt.Errorf("%s (%s): %s=%s: no such version (the release has %s)", rel.Name, rel.Arch, name, pin, s.u.describeVersions(vs))
+}
+
+// pin makes each pinned version the candidate of its package.
+func (s *state) pin(pins map[string]string) error {
+	rel := s.u.rel
+	for _, name := range sortedNames(pins) {
+		found := false
+		for _, v := range rel.Versions(name) {
+			if v.Version == pins[name] {
+				s.cand[name], found = v, true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("%s (%s): %s is pinned to %s, which the release does not have (%s)", rel.Name, rel.Arch, name, pins[name], s.u.describeVersions(rel.Versions(name)))
+		}
+	}
+	return nil
+}
+
+func sortedNames(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // VirtualError is a virtual package with several providers and no choice.
@@ -378,6 +417,9 @@ type UnsatisfiableError struct {
 	Chain         string // root → ... → the package with the dependency
 	Dependency    string
 	Why           []string
+	// Pinned names the packages of Why that Request.Pins held at a
+	// version that does not satisfy the dependency.
+	Pinned []string
 }
 
 func (e *UnsatisfiableError) Error() string {
@@ -400,6 +442,9 @@ func (s *state) explain(chain string, g relation.Relation, depth int) *Unsatisfi
 			e.Why = append(e.Why, p.Name+" is excluded by the definition")
 		case c == nil && len(s.u.providers[p.Name]) == 0:
 			e.Why = append(e.Why, p.Name+" is not in "+s.u.rel.Name+" for "+s.u.rel.Arch)
+		case c != nil && !p.SatisfiedBy(c.Version) && s.req.Pins[p.Name] == c.Version:
+			e.Why = append(e.Why, fmt.Sprintf("%s is pinned to %s (%s)", p.Name, c.Version, where(c)))
+			e.Pinned = append(e.Pinned, p.Name)
 		case c != nil && !p.SatisfiedBy(c.Version):
 			e.Why = append(e.Why, fmt.Sprintf("%s's candidate is %s (%s)", p.Name, c.Version, where(c)))
 		case c != nil && !archOK(p, c):
@@ -410,6 +455,7 @@ func (s *state) explain(chain string, g relation.Relation, depth int) *Unsatisfi
 				if len(g.Alternatives) == 1 {
 					return sub
 				}
+				e.Pinned = append(e.Pinned, sub.Pinned...)
 				e.Why = append(e.Why, sub.Error())
 				continue
 			}
