@@ -101,6 +101,7 @@ type Server struct {
 	URL string
 	// listening is closed when the listeners are open.
 	listening chan struct{}
+	patterns  []string
 }
 
 // New prepares a server: River's migrations run here, the workers and
@@ -220,7 +221,12 @@ func migrateRiver[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], log
 // (Open: none). The dashboard mounts its pages here.
 func (s *Server) Handle(pattern string, h http.Handler, role Role) {
 	s.mux.Handle(pattern, s.auth(role, h))
+	s.patterns = append(s.patterns, pattern)
 }
+
+// Routes are the patterns mounted with Handle, in order (docs/openapi.yaml
+// documents each; TestOpenAPICoversEveryRoute checks it).
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }
 
 // Mux is the server's mux with every route mounted (for tests and for
 // embedding the API in another server).
