@@ -32,6 +32,10 @@ the user's data directory), --tarball for podman/docker load, --push to a
 registry. Over a directory, definitions whose build (lock digest +
 definition) is already in the output are skipped.
 
+A definition's variants (docs/variants.md) are built with it, each as its own
+image NAME:VERSION-VARIANT from its own lock; --variant NAME gives the
+tarball and the push to that variant instead of the runtime image.
+
 With --push or --sign-key, the vulnerability gate (temper scan's policy,
 data and exceptions) judges each lock first and refuses to publish what the
 policy forbids, listing the violations; --skip-gate --reason TEXT publishes
@@ -58,14 +62,20 @@ scan as an OpenVEX attestation. See docs/scan.md.`,
 				return err
 			}
 
-			failed := 0
+			if opt.Variant != "" {
+				if err := checkVariant(files, opt.Variant); err != nil {
+					return err
+				}
+			}
+			failed, n := 0, 0
 			build.All(cmd.Context(), files, opt, func(o build.Outcome) {
+				n++
 				if !printOutcome(cmd, o, opt.Output) {
 					failed++
 				}
 			})
 			if failed > 0 {
-				return fmt.Errorf("%d of %d builds failed", failed, len(files))
+				return fmt.Errorf("%d of %d builds failed", failed, n)
 			}
 			return nil
 		},
@@ -74,6 +84,7 @@ scan as an OpenVEX attestation. See docs/scan.md.`,
 	cmd.Flags().StringVar(&opt.Tarball, "tarball", "", "also write a docker-archive tarball (podman load / docker load) of one architecture")
 	cmd.Flags().StringVar(&opt.TarballArch, "tarball-arch", "", "architecture of the tarball (default: the definition's first)")
 	cmd.Flags().StringVar(&opt.Push, "push", "", "also push the image index to this registry reference (docker credentials)")
+	cmd.Flags().StringVar(&opt.Variant, "variant", "", "the variant (docs/variants.md) that gets --tarball and --push instead of the runtime image; every image of the definition is built")
 	cmd.Flags().BoolVar(&opt.Force, "force", false, "rebuild even when the output already holds this build")
 	cmd.Flags().IntVar(&opt.Parallel, "parallel", 0, "definitions built at once (default: number of CPUs)")
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign the index and each platform manifest with this cosign-format key and attach SBOMs and provenance as signed attestations (password: $TEMPER_PASSWORD or a prompt)")
@@ -130,4 +141,18 @@ func printOutcome(cmd *cobra.Command, o build.Outcome, output string) bool {
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: built %s %s in %.2fs (%d .debs fetched, %d cached)\n", o.File, res.Ref, res.IndexDigest, res.Elapsed.Seconds(), res.Fetch.Downloaded, res.Fetch.Cached)
 	}
 	return true
+}
+
+// checkVariant refuses --variant for a definition without that variant
+// before anything is built.
+func checkVariant(files []string, name string) error {
+	if len(files) != 1 {
+		return usageError{fmt.Errorf("--variant takes one definition, not %d", len(files))}
+	}
+	def, err := spec.LoadDefinition(files[0])
+	if err != nil {
+		return err
+	}
+	_, err = def.ForVariant(name)
+	return err
 }

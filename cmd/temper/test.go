@@ -40,7 +40,11 @@ published on 127.0.0.1 and a tmpfs on each image.writable path.
 Images are read from the OCI layout --layout (default: the embedded store
 temper build writes to) under NAME:VERSION for this machine's architecture
 (--arch), or from the engine with --image REF. Exit status 1 when any test
-fails.`,
+fails.
+
+Each variant of a definition (docs/variants.md) is tested as its own image
+NAME:VERSION-VARIANT: the runtime's tests that still apply (not those of
+hardening the variant relaxes, nor those it names in skip_tests) and its own.`,
 		Example: "  temper build examples/catalog/redis -o out && temper test examples/catalog/redis --layout out\n  temper test python.yaml --image localhost/python:3.11 --junit report.xml",
 		Args:    cobra.MinimumNArgs(1),
 		RunE:    tf.run,
@@ -48,6 +52,7 @@ fails.`,
 	f := cmd.Flags()
 	f.StringVar(&tf.src.Layout, "layout", "", "OCI layout holding the images under NAME:VERSION (default: the embedded store)")
 	f.StringVar(&tf.src.EngineRef, "image", "", "test this image the container engine holds instead (one definition)")
+	f.StringVar(&tf.src.Variant, "variant", "", "with --image: the variant of the definition the image is (docs/variants.md)")
 	f.StringVar(&tf.src.Arch, "arch", "", "architecture to test (default: this machine's; other architectures run structure tests only)")
 	f.StringVar(&tf.engine, "engine", "", "container engine: podman or docker (default: the first found)")
 	f.BoolVar(&tf.noEngine, "no-engine", false, "run only the structure tests; command and service tests are skipped")
@@ -89,6 +94,9 @@ func (tf *testFlags) run(cmd *cobra.Command, args []string) error {
 func (tf *testFlags) source(definitions int) error {
 	if tf.src.EngineRef != "" && definitions != 1 {
 		return usageError{fmt.Errorf("--image takes one definition, not %d", definitions)}
+	}
+	if tf.src.Variant != "" && tf.src.EngineRef == "" {
+		return usageError{fmt.Errorf("--variant goes with --image (from a layout, every variant is tested)")}
 	}
 	if tf.src.EngineRef != "" && tf.src.Layout != "" {
 		return usageError{fmt.Errorf("--image and --layout exclude each other")}

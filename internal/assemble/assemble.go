@@ -58,6 +58,10 @@ type Input struct {
 	Arch    string
 	Debs    []Deb  // the lock's packages for Arch, any order
 	Release string // bookworm, trixie, ...
+	// AptArchive and AptSecurity are the mirror URLs apt's sources name
+	// in a variant that keeps the package manager (dpkgdb.go); unused
+	// otherwise.
+	AptArchive, AptSecurity string
 }
 
 // Report says what Assemble did beyond unpacking.
@@ -115,6 +119,7 @@ func Assemble(in Input) (*rootfs.FS, *Report, error) {
 		b.caBundle,
 		b.javaCacerts,
 		b.status,
+		b.packageManager,
 		b.permissions,
 		b.writable,
 	}

@@ -10,9 +10,10 @@ import (
 
 // Outcome is one definition's build in All.
 type Outcome struct {
-	File   string
-	Result *Result
-	Err    error
+	File    string
+	Variant string // "" for the definition's runtime image
+	Result  *Result
+	Err     error
 }
 
 // All builds each definition file, opt.Parallelism at once (each build is
@@ -24,26 +25,27 @@ func All(ctx context.Context, files []string, opt Options, report func(Outcome))
 	if opt.Layers == nil {
 		opt.Layers = &oci.LayerCache{} // one build per shared layer
 	}
-	outs := make([]Outcome, len(files))
-	done := make([]chan struct{}, len(files))
+	targets := Targets(files)
+	outs := make([]Outcome, len(targets))
+	done := make([]chan struct{}, len(targets))
 	for i := range done {
 		done[i] = make(chan struct{})
 	}
 	var g errgroup.Group
-	g.SetLimit(max(opt.Parallelism(len(files)), 1))
+	g.SetLimit(max(opt.Parallelism(len(targets)), 1))
 	// Go blocks while the limit is reached, so builds are started from
 	// their own goroutine while this one reports in order.
 	go func() {
-		for i, f := range files {
+		for i, t := range targets {
 			g.Go(func() error {
 				defer close(done[i])
-				res, err := Build(ctx, f, opt)
-				outs[i] = Outcome{File: f, Result: res, Err: err}
+				res, err := Build(ctx, t.File, t.options(opt))
+				outs[i] = Outcome{File: t.File, Variant: t.Variant, Result: res, Err: err}
 				return nil
 			})
 		}
 	}()
-	for i := range files {
+	for i := range targets {
 		<-done[i]
 		report(outs[i])
 	}

@@ -27,7 +27,7 @@ import (
 // and nothing else is asked for, it returns at once, Skipped.
 func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 	start := time.Now()
-	def, l, err := Load(defPath)
+	def, l, err := LoadTarget(defPath, opt.Variant)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", defPath, err)
 	}
-	res := &Result{Definition: defPath, Ref: RefName(def), BuildKey: buildKey(def, l, comp, opt.LayerBudget)}
+	res := &Result{Definition: defPath, Variant: opt.Variant, Ref: RefName(def), BuildKey: buildKey(def, l, comp, opt.LayerBudget)}
 	if opt.Output != "" && !opt.Force && opt.Tarball == "" && opt.Push == "" && opt.Signer == nil && opt.SBOMDir == "" {
 		if d, ok := AlreadyBuilt(opt.Output, res.Ref, res.BuildKey); ok {
 			res.Skipped, res.IndexDigest, res.Elapsed = true, d, time.Since(start)

@@ -52,6 +52,9 @@ func buildKey(def *spec.Definition, l *spec.Lock, comp oci.Compression, budget i
 	if comp != "" && comp != oci.Gzip && def.Compression == "" {
 		s += "compression " + string(comp) + "\n"
 	}
+	if def.Variant != "" {
+		s += "variant " + def.Variant + "\n"
+	}
 	if budget > 0 && budget != layers.DefaultBudget {
 		s += fmt.Sprintf("layers %d\n", budget)
 	}

@@ -29,6 +29,10 @@ type Options struct {
 	TarballArch string
 	// Push pushes the index to a registry reference.
 	Push string
+	// Variant builds the definition's variant of that name instead of
+	// its runtime image (Build); in All, it is the one image of the
+	// definition that gets the Tarball and Push (docs/variants.md).
+	Variant string
 	// Force rebuilds even when the output already holds this build.
 	Force bool
 	// Log receives progress lines; nil for none.
@@ -87,6 +91,7 @@ type ImageInfo struct {
 // Result is one build.
 type Result struct {
 	Definition  string
+	Variant     string // "" for the definition's runtime image
 	Ref         string
 	Skipped     bool // the output already held this exact build
 	IndexDigest string

@@ -220,6 +220,11 @@ type Source struct {
 	EngineRef string
 	// Arch is the architecture to test (default: this machine's).
 	Arch string
+	// Variant is the image of the definition that EngineRef holds, or
+	// that RunFile tests: "" for the runtime, else one of its variants
+	// (docs/variants.md). RunFiles tests every image of each definition
+	// unless EngineRef is set.
+	Variant string
 }
 
 // RunFile loads a definition and runs its tests against its image.
@@ -227,6 +232,12 @@ func RunFile(ctx context.Context, defPath string, src Source, opt Options) *Repo
 	def, err := spec.LoadDefinition(defPath)
 	if err != nil {
 		return &Report{Definition: defPath, Err: err.Error()}
+	}
+	if src.Variant != "" {
+		// The variant's tests: the runtime's that still apply and its own.
+		if def, err = def.ForVariant(src.Variant); err != nil {
+			return &Report{Definition: defPath, Err: err.Error()}
+		}
 	}
 	arch := src.Arch
 	if arch == "" {
@@ -255,18 +266,37 @@ func RunFile(ctx context.Context, defPath string, src Source, opt Options) *Repo
 	return Run(ctx, t, opt)
 }
 
-// RunFiles tests several definitions, parallel at a time (default 1), and
-// returns their reports in the order given.
+// RunFiles tests several definitions and their variants, parallel at a
+// time (default 1), and returns their reports in the order given, each
+// runtime followed by its variants.
 func RunFiles(ctx context.Context, files []string, src Source, opt Options, parallel int) []*Report {
 	if parallel < 1 {
 		parallel = 1
 	}
-	out := make([]*Report, len(files))
+	type target struct {
+		file string
+		src  Source
+	}
+	var targets []target
+	for _, f := range files {
+		targets = append(targets, target{f, src})
+		if src.EngineRef != "" {
+			continue // one image, the one src.Variant names
+		}
+		if def, err := spec.LoadDefinition(f); err == nil {
+			for _, v := range def.VariantNames() {
+				vs := src
+				vs.Variant = v
+				targets = append(targets, target{f, vs})
+			}
+		}
+	}
+	out := make([]*Report, len(targets))
 	var g errgroup.Group
 	g.SetLimit(parallel)
-	for i, f := range files {
+	for i, t := range targets {
 		g.Go(func() error {
-			out[i] = RunFile(ctx, f, src, opt)
+			out[i] = RunFile(ctx, t.file, t.src, opt)
 			return nil
 		})
 	}
