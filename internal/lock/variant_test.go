@@ -154,3 +154,55 @@ func TestVariantRefusedWhenItNeedsOtherVersions(t *testing.T) {
 		t.Errorf("got:\n%v\nwant:\n%s", outs[1].Err, want)
 	}
 }
+
+// TestCatalogVariants: every variant in examples/catalog has a lock made
+// from the definition as it is, whose closure contains the runtime's whole
+// closure at identical versions and .debs.
+func TestCatalogVariants(t *testing.T) {
+	files, err := spec.FindDefinitions([]string{"../../examples/catalog"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := 0
+	for _, f := range files {
+		def, err := spec.LoadDefinition(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(def.Variants) == 0 {
+			continue
+		}
+		runtime, err := spec.LoadLock(def.LockPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		vls, err := lock.LoadVariantLocks(def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, vl := range vls {
+			pairs++
+			vd, _ := def.ForVariant(name)
+			if !vl.Matches(vd) || !runtime.Matches(def) {
+				t.Errorf("%s %s: lock out of date; run temper lock", f, name)
+			}
+			if d := lock.SharedDiff(runtime, vl); d != nil {
+				t.Errorf("%s: %v", f, d)
+			}
+			for arch, ra := range runtime.Architectures {
+				have := map[string]bool{}
+				for _, p := range vl.Architectures[arch].Packages {
+					have[p.Name] = true
+				}
+				for _, p := range ra.Packages {
+					if !have[p.Name] {
+						t.Errorf("%s %s (%s): the runtime's %s is missing", f, name, arch, p.Name)
+					}
+				}
+			}
+		}
+	}
+	if pairs < 16 {
+		t.Errorf("%d runtime/variant pairs in the catalog, want at least 16 (python, nodejs, ruby, php, perl, openjdk, postgresql, mariadb on two releases)", pairs)
+	}
+}
