@@ -52,7 +52,7 @@ where any number of nodes share the work. With --git each lock change is
 committed in the catalog's git work tree with the update plan as its
 message. The HTTP API (docs/api.md) needs a token (temper token create);
 on first start an admin token is printed once.`,
-		Example: "  temper serve examples/catalog\n  temper serve . --state postgres://temper@db/temper --registry registry.example/team --git --git-push origin",
+		Example: "  temper serve examples/serve\n  temper serve . --state postgres://temper@db/temper --registry registry.example/team --git --git-push origin",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			catalog := "."

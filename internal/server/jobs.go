@@ -349,12 +349,12 @@ func (s *Server) runStream(ctx context.Context, job *river.Job[StreamArgs]) erro
 	o, err := p.One(ctx, a.Definition)
 	s.metrics.buildDone(time.Since(start), err)
 	if err != nil {
+		if t := logs.String(); t != "" {
+			err = fmt.Errorf("%w\n--- log ---\n%s", err, t)
+		}
 		var r *release.Refusal
 		if errors.As(err, &r) {
 			return river.JobCancel(err) // the rules refused; nothing to retry
-		}
-		if t := logs.String(); t != "" {
-			err = fmt.Errorf("%w\n--- log ---\n%s", err, t)
 		}
 		return err
 	}
