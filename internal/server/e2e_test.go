@@ -69,7 +69,10 @@ func gz(t *testing.T, s string) []byte {
 	return b.Bytes()
 }
 
-func start(t *testing.T, interval string) *env {
+func start(t *testing.T, interval string) *env { return startWith(t, interval, nil) }
+
+// startWith is start with the server's configuration adjusted by with.
+func startWith(t *testing.T, interval string, with func(*server.Config)) *env {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
@@ -90,8 +93,7 @@ func start(t *testing.T, interval string) *env {
 	svc := &release.Service{Store: e.st, Tags: release.RemoteTags{Prefix: e.regHost + "/temper"}}
 	e.logs = &bytes.Buffer{}
 	lw := &lockedWriter{w: e.logs}
-	var err error
-	e.srv, err = server.New(context.Background(), server.Config{
+	cfg := server.Config{
 		Catalog: e.dir, Listen: "127.0.0.1:0", Git: true, RescueAfter: time.Minute,
 		Schedule: server.Schedule{Check: interval, VulnUpdate: "1000h", Snapshot: "1000h", Promote: "1000h"},
 		Logger:   slog.New(slog.NewJSONHandler(lw, nil)), Store: e.st, Service: svc,
@@ -100,7 +102,12 @@ func start(t *testing.T, interval string) *env {
 		},
 		Build: build.Options{Fetcher: e.f.Fetcher(cacheDir), Output: filepath.Join(t.TempDir(), "store")},
 		Cache: c, SkipGate: "hermetic test: no vulnerability data",
-	})
+	}
+	if with != nil {
+		with(&cfg)
+	}
+	var err error
+	e.srv, err = server.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,8 +97,9 @@ type Server struct {
 	tokens  store.Tokens
 	memo    releasedMemo
 	ready   chan struct{}
-	// URL is the API's address once Run listens.
-	URL string
+	// URL is the API's address once Run listens; MetricsURL the metrics
+	// listener's (with --metrics-listen).
+	URL, MetricsURL string
 	// listening is closed when the listeners are open.
 	listening chan struct{}
 	patterns  []string
@@ -265,7 +266,8 @@ func (s *Server) Run(ctx context.Context) error {
 		mm.Handle("/metrics", s.metrics.handler())
 		srvs = append(srvs, &http.Server{Handler: mm, ReadHeaderTimeout: 10 * time.Second})
 		lns = append(lns, mln)
-		s.log.Info("metrics listening", "url", "http://"+mln.Addr().String()+"/metrics")
+		s.MetricsURL = "http://" + mln.Addr().String()
+		s.log.Info("metrics listening", "url", s.MetricsURL+"/metrics")
 	}
 	if err := s.jobs.start(ctx); err != nil {
 		for _, l := range lns {
