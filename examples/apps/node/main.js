@@ -1,0 +1,2 @@
+const addon = require("/app/answer.node");
+console.log(`answer from C: ${addon.answer()} (uid ${process.getuid()})`);

@@ -1,0 +1,2 @@
+require "answer"
+puts "answer from C: #{Answer.answer} (uid #{Process.uid})"
