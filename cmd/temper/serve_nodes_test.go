@@ -58,15 +58,20 @@ type node struct {
 	err    error
 }
 
-func startNode(t *testing.T, name string, args []string) *node {
+// startNode runs `temper serve` with args; its HOME and XDG directories
+// are home (a new temporary directory when "").
+func startNode(t *testing.T, name, home string, args []string) *node {
 	t.Helper()
 	dir := t.TempDir()
+	if home == "" {
+		home = t.TempDir()
+	}
 	n := &node{t: t, name: name, stdout: filepath.Join(dir, "stdout"), stderr: filepath.Join(dir, "stderr"), exited: make(chan struct{})}
 	out, _ := os.Create(n.stdout)
 	errf, _ := os.Create(n.stderr)
 	n.cmd = exec.Command(os.Args[0], args...)
 	n.cmd.Stdout, n.cmd.Stderr = out, errf
-	n.cmd.Env = append(os.Environ(), execMainEnv+"=1", "HOME="+dir, "XDG_DATA_HOME="+filepath.Join(dir, "data"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
+	n.cmd.Env = append(os.Environ(), execMainEnv+"=1", "HOME="+home, "XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"))
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -209,8 +214,8 @@ func TestServeNodesSharePostgres(t *testing.T) {
 			"serve", cat, "--state", pg.State, "--listen", "127.0.0.1:0", "--registry", regHost + "/temper",
 			"--rescue-after", "10s", "--workers", "1", "--no-engine", "--skip-gate", "hermetic test: no vulnerability data", "--log-format", "json"}
 	}
-	a := startNode(t, "a", args(t.TempDir()))
-	b := startNode(t, "b", args(t.TempDir()))
+	a := startNode(t, "a", "", args(t.TempDir()))
+	b := startNode(t, "b", "", args(t.TempDir()))
 	urls := []string{a.url(60 * time.Second), b.url(60 * time.Second)}
 	if urls[0] == urls[1] {
 		t.Fatalf("both nodes on %s", urls[0])

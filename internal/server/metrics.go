@@ -22,6 +22,7 @@ type metrics struct {
 	checks        *prometheus.CounterVec
 	checkDuration prometheus.Histogram
 	inRelease     prometheus.Counter
+	archiveReqs   *prometheus.CounterVec
 	streams       *prometheus.GaugeVec
 	builds        *prometheus.CounterVec
 	buildDuration prometheus.Histogram
@@ -37,6 +38,7 @@ func newMetrics(s *Server) *metrics {
 	m.checks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "temper_checks_total", Help: "Checks run, by result (ok, error)."}, []string{"result"})
 	m.checkDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "temper_check_duration_seconds", Help: "Duration of a check of the whole catalog.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 16)})
 	m.inRelease = prometheus.NewCounter(prometheus.CounterOpts{Name: "temper_inrelease_fetches_total", Help: "InRelease files requested from the archive."})
+	m.archiveReqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "temper_archive_requests_total", Help: "Requests of the archive client (metadata: InRelease, indexes), by file: InRelease, index, other."}, []string{"file"})
 	m.streams = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "temper_streams", Help: "Streams by state at the last check (up-to-date, updates-pending, blocked, frozen, error)."}, []string{"state"})
 	m.builds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "temper_builds_total", Help: "Stream builds (build, tests, gate, sign, publish), by result."}, []string{"result"})
 	m.buildDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "temper_build_duration_seconds", Help: "Duration of a stream's build to publish.", Buckets: prometheus.ExponentialBuckets(0.1, 2, 14)})
@@ -50,7 +52,7 @@ func newMetrics(s *Server) *metrics {
 	}
 	m.checks.WithLabelValues("ok")
 	m.checks.WithLabelValues("error")
-	m.reg.MustRegister(m.checks, m.checkDuration, m.inRelease, m.streams, m.builds, m.buildDuration, m.publishes, m.jobFailures, m.latency,
+	m.reg.MustRegister(m.checks, m.checkDuration, m.inRelease, m.archiveReqs, m.streams, m.builds, m.buildDuration, m.publishes, m.jobFailures, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &scrapeCollector{m})
 	return m
 }
@@ -60,11 +62,17 @@ func (m *metrics) handler() http.Handler {
 }
 
 // CountInRelease is called by the archive client's transport for every
-// request; it counts InRelease fetches.
+// request; it counts InRelease fetches, and every request by file.
 func (s *Server) CountInRelease(path string) {
-	if strings.HasSuffix(path, "/InRelease") {
+	file := "other"
+	switch {
+	case strings.HasSuffix(path, "/InRelease"):
 		s.metrics.inRelease.Inc()
+		file = "InRelease"
+	case strings.Contains(path, "/Packages") || strings.Contains(path, "/by-hash/") || strings.HasSuffix(path, "/Release") || strings.HasSuffix(path, "/Release.gpg"):
+		file = "index"
 	}
+	s.metrics.archiveReqs.WithLabelValues(file).Inc()
 }
 
 func (m *metrics) checkDone(d time.Duration, err error) {
