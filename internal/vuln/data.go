@@ -45,7 +45,7 @@ type State struct {
 }
 
 func stateRef(k Kind) string     { return "vuln/state/" + string(k) }
-func indexRef(sum string) string { return "vuln/index/1/" + sum }
+func indexRef(sum string) string { return "vuln/index/2/" + sum }
 func errNoData(k Kind) error     { return &NoDataError{Kind: k} }
 
 // NoDataError is Load's error when a required data set was never fetched

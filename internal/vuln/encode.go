@@ -7,84 +7,79 @@ import (
 	"sort"
 )
 
-// The compact index format: a magic, a string table, then the records by
-// release and source, then the descriptions, all as uvarints (strings as
-// indices into the table). Decoding converts the blob to one string and
-// slices the table out of it, so a warm load allocates little beyond the
-// maps and record slices.
-const indexMagic = "temper-vuln-index/1\n"
+// The compact index format: a magic, the string table, then the records by
+// release and source, each record six string-table indices and a status
+// byte with flags, all as uvarints. Decoding converts the blob to one
+// string and slices the table out of it, and records are read straight
+// into pointer-free structs, so a warm load allocates the table, the maps
+// and the record slices only.
+//
+// Format 2 stores each record's description index (format 1 kept a map of
+// descriptions by id). A cached index of another format is not read: it is
+// rebuilt from the JSON (the cache ref carries the format too).
+const indexMagic = "temper-vuln-index/2\n"
 
-// strtab interns strings while encoding.
-type strtab struct {
-	idx  map[string]uint64
-	list []string
-}
-
-func (t *strtab) id(s string) uint64 {
-	if i, ok := t.idx[s]; ok {
+// MarshalBinary encodes the index deterministically: the table as built
+// (file order), releases and sources in sorted order.
+func (ix *Index) MarshalBinary() ([]byte, error) {
+	size := len(indexMagic) + 8
+	for _, s := range ix.strs {
+		size += len(s) + 2
+	}
+	out := make([]byte, 0, size+ix.Len()*12)
+	out = append(out, indexMagic...)
+	put := func(v uint64) { out = binary.AppendUvarint(out, v) }
+	put(uint64(len(ix.strs)))
+	for _, s := range ix.strs {
+		put(uint64(len(s)))
+		out = append(out, s...)
+	}
+	// Release and source names are table strings only here.
+	names := map[string]uint64{}
+	name := func(s string) uint64 {
+		if i, ok := names[s]; ok {
+			return i
+		}
+		i := uint64(len(names))
+		names[s] = i
 		return i
 	}
-	i := uint64(len(t.list))
-	t.idx[s] = i
-	t.list = append(t.list, s)
-	return i
-}
-
-// MarshalBinary encodes the index deterministically (releases, sources
-// and descriptions in sorted order).
-func (ix *Index) MarshalBinary() ([]byte, error) {
-	t := &strtab{idx: map[string]uint64{}}
-	var body []byte
-	put := func(v uint64) { body = binary.AppendUvarint(body, v) }
 	rels := ix.Releases()
-	put(uint64(len(rels)))
+	var body []byte
+	putb := func(v uint64) { body = binary.AppendUvarint(body, v) }
+	putb(uint64(len(rels)))
 	for _, rel := range rels {
 		srcs := ix.releases[rel]
-		names := sortedKeys(srcs)
-		put(t.id(rel))
-		put(uint64(len(names)))
-		for _, src := range names {
+		keys := sortedKeys(srcs)
+		putb(name(rel))
+		putb(uint64(len(keys)))
+		for _, src := range keys {
 			recs := srcs[src]
-			put(t.id(src))
-			put(uint64(len(recs)))
-			for _, r := range recs {
-				put(t.id(r.ID))
-				put(t.id(r.FixedVersion))
-				put(t.id(r.Urgency))
-				put(t.id(r.NoDSAReason))
-				put(t.id(r.Comment))
-				put(uint64(r.Status) | boolBit(r.UrgencyFromNVD, 4) | boolBit(r.NoDSA, 5))
+			putb(name(src))
+			putb(uint64(len(recs)))
+			for i := range recs {
+				r := &recs[i]
+				putb(uint64(r.id))
+				putb(uint64(r.fixed))
+				putb(uint64(r.urgency))
+				putb(uint64(r.reason))
+				putb(uint64(r.comment))
+				putb(uint64(r.desc))
+				putb(uint64(r.status) | uint64(r.flags)<<4)
 			}
 		}
 	}
-	ids := sortedKeys(ix.descriptions)
-	put(uint64(len(ids)))
-	for _, id := range ids {
-		put(t.id(id))
-		put(t.add(ix.descriptions[id]))
+	// The names table follows the strings table, then the body.
+	list := make([]string, len(names))
+	for s, i := range names {
+		list[i] = s
 	}
-	out := []byte(indexMagic)
-	out = binary.AppendUvarint(out, uint64(len(t.list)))
-	for _, s := range t.list {
-		out = binary.AppendUvarint(out, uint64(len(s)))
+	put(uint64(len(list)))
+	for _, s := range list {
+		put(uint64(len(s)))
 		out = append(out, s...)
 	}
 	return append(out, body...), nil
-}
-
-// add appends s without interning: descriptions are unique per id, and
-// hashing megabytes of them only to find no duplicates is a fifth of a
-// cold load.
-func (t *strtab) add(s string) uint64 {
-	t.list = append(t.list, s)
-	return uint64(len(t.list) - 1)
-}
-
-func boolBit(b bool, bit uint) uint64 {
-	if b {
-		return 1 << bit
-	}
-	return 0
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -98,11 +93,10 @@ func sortedKeys[V any](m map[string]V) []string {
 
 var errCorruptIndex = errors.New("vulnerability index: corrupt or truncated")
 
-// decoder reads uvarints and table strings from one string.
+// decoder reads uvarints and strings from one string.
 type decoder struct {
 	s   string
 	off int
-	tab []string
 	err error
 }
 
@@ -125,15 +119,6 @@ func (d *decoder) uvarint() uint64 {
 	return 0
 }
 
-func (d *decoder) str() string {
-	i := d.uvarint()
-	if i >= uint64(len(d.tab)) {
-		d.err = errCorruptIndex
-		return ""
-	}
-	return d.tab[i]
-}
-
 // count reads a length and rejects one larger than the bytes left, so a
 // corrupt blob cannot ask for a huge allocation.
 func (d *decoder) count() int {
@@ -145,45 +130,74 @@ func (d *decoder) count() int {
 	return int(n)
 }
 
-// UnmarshalIndex decodes what MarshalBinary wrote.
+// table reads a string table.
+func (d *decoder) table() []string {
+	tab := make([]string, d.count())
+	for i := range tab {
+		n := d.count()
+		if d.err != nil {
+			return nil
+		}
+		tab[i] = d.s[d.off : d.off+n]
+		d.off += n
+	}
+	return tab
+}
+
+// index reads an index into a table of n strings.
+func (d *decoder) index(n int) uint32 {
+	i := d.uvarint()
+	if i >= uint64(n) {
+		d.err = errCorruptIndex
+		return 0
+	}
+	return uint32(i)
+}
+
+// name reads an index into names and returns the name.
+func (d *decoder) name(names []string) string {
+	i := d.index(len(names))
+	if d.err != nil {
+		return ""
+	}
+	return names[i]
+}
+
+// UnmarshalIndex decodes what MarshalBinary wrote; a blob of another
+// format is refused, never misread.
 func UnmarshalIndex(data []byte) (*Index, error) {
 	s := string(data)
 	if len(s) < len(indexMagic) || s[:len(indexMagic)] != indexMagic {
-		return nil, fmt.Errorf("vulnerability index: not a temper index (format %q)", indexMagic[:len(indexMagic)-1])
+		return nil, fmt.Errorf("vulnerability index: not a temper index of format %q", indexMagic[:len(indexMagic)-1])
 	}
 	d := &decoder{s: s, off: len(indexMagic)}
-	d.tab = make([]string, d.count())
-	for i := range d.tab {
-		n := d.count()
-		if d.err != nil {
-			return nil, d.err
-		}
-		d.tab[i] = s[d.off : d.off+n]
-		d.off += n
+	ix := &Index{strs: d.table()}
+	names := d.table()
+	if d.err == nil && (len(ix.strs) == 0 || ix.strs[0] != "") {
+		d.err = errCorruptIndex
 	}
-	ix := &Index{releases: map[string]map[string][]Record{}}
-	for range d.count() {
-		rel := d.str()
+	ns := len(ix.strs)
+	nrel := d.count()
+	ix.releases = make(map[string]map[string][]rec, nrel)
+	for range nrel {
+		rel := d.name(names)
 		nsrc := d.count()
-		srcs := make(map[string][]Record, nsrc)
+		srcs := make(map[string][]rec, nsrc)
 		for range nsrc {
-			src := d.str()
-			recs := make([]Record, d.count())
+			src := d.name(names)
+			recs := make([]rec, d.count())
 			for i := range recs {
 				r := &recs[i]
-				r.ID, r.FixedVersion, r.Urgency, r.NoDSAReason, r.Comment = d.str(), d.str(), d.str(), d.str(), d.str()
+				r.id, r.fixed, r.urgency, r.reason, r.comment, r.desc = d.index(ns), d.index(ns), d.index(ns), d.index(ns), d.index(ns), d.index(ns)
 				flags := d.uvarint()
-				r.Status, r.UrgencyFromNVD, r.NoDSA = TrackerStatus(flags&0xf), flags&(1<<4) != 0, flags&(1<<5) != 0
+				r.status, r.flags = TrackerStatus(flags&0xf), uint8(flags>>4)&(flagNVD|flagNoDSA)
+			}
+			if d.err != nil {
+				return nil, d.err
 			}
 			srcs[src] = recs
 		}
 		ix.releases[rel] = srcs
-	}
-	n := d.count()
-	ix.descriptions = make(map[string]string, n)
-	for range n {
-		id := d.str()
-		ix.descriptions[id] = d.str()
 	}
 	if d.err == nil && d.off != len(s) {
 		d.err = errCorruptIndex

@@ -18,15 +18,17 @@ type sourceKey struct{ name, version string }
 //
 // It is allocation-bound over a catalog (a lock hits hundreds of
 // records), so findings and verdicts share one exactly sized array, and
-// verdicts skip the description, KEV and EPSS look-ups nothing reads.
+// verdicts skip the description, KEV and EPSS look-ups nothing reads; a
+// finding's description is its record's (a table index, no look-up).
 func Scan(definition string, lock *spec.Lock, db *DB) *Image {
 	img := &Image{Definition: definition, Release: lock.Release}
 	bins := lockedSources(lock, img)
+	srcs := db.Index.releases[lock.Release]
 	keys := make([]sourceKey, 0, len(bins))
 	n := 0
 	for k := range bins {
 		keys = append(keys, k)
-		n += len(db.Index.Records(lock.Release, k.name))
+		n += len(srcs[k.name])
 	}
 	slices.SortFunc(keys, func(a, b sourceKey) int {
 		if c := strings.Compare(a.name, b.name); c != 0 {
@@ -38,19 +40,20 @@ func Scan(definition string, lock *spec.Lock, db *DB) *Image {
 	all := make([]Finding, n)
 	front, back := 0, n
 	for _, k := range keys {
-		recs := db.Index.Records(lock.Release, k.name)
+		recs := srcs[k.name]
 		if len(recs) == 0 {
 			continue
 		}
 		names := packageNames(bins[k]) // shared by the source's findings
-		for _, rec := range recs {
-			st := Classify(rec, k.version)
+		for i := range recs {
+			r := &recs[i]
+			st := db.Index.classify(r, k.version)
 			if st == Fixed || st == NotAffected {
 				back--
-				all[back] = verdict(k, rec, st, bins[k], names)
+				db.Index.verdict(&all[back], k, r, st, bins[k], names)
 				continue
 			}
-			all[front] = db.finding(k, rec, st, bins[k], names)
+			db.finding(&all[front], k, r, st, bins[k], names)
 			front++
 		}
 	}
@@ -141,58 +144,68 @@ func stripBinNMU(v string) string {
 	return v[:i]
 }
 
-// finding is one record's finding of status st (a Classify result).
-func (db *DB) finding(k sourceKey, rec Record, st Status, bins []Binary, names []string) Finding {
-	f := verdict(k, rec, st, bins, names)
-	f.Description = db.Index.Description(rec.ID)
-	if _, ok := db.KEV[rec.ID]; ok {
-		kev := db.KEV[rec.ID] // copied only when present: most ids are not in KEV
-		f.KEV = &kev
+// finding fills f with one record's finding of status st (a classify
+// result).
+func (db *DB) finding(f *Finding, k sourceKey, r *rec, st Status, bins []Binary, names []string) {
+	db.Index.verdict(f, k, r, st, bins, names)
+	f.Description = db.Index.strs[r.desc]
+	if db.KEV != nil {
+		if kev, ok := db.KEV[f.ID]; ok { // copied only when present: most ids are not in KEV
+			f.KEV = &kev
+		}
 	}
-	if _, ok := db.EPSS[rec.ID]; ok {
-		e := db.EPSS[rec.ID]
-		f.EPSS = &e
+	if db.EPSS != nil {
+		if e, ok := db.EPSS[f.ID]; ok {
+			f.EPSS = &e
+		}
 	}
-	return f
 }
 
-// verdict is what OpenVEX needs of a record: a finding without the
-// description, KEV and EPSS.
-func verdict(k sourceKey, rec Record, st Status, bins []Binary, names []string) Finding {
-	f := Finding{
-		ID: rec.ID, Source: k.name, SourceVersion: k.version, Status: st,
-		FixedVersion: rec.FixedVersion, Urgency: rec.Urgency, UrgencyFromNVD: rec.UrgencyFromNVD,
-		Comment: rec.Comment, Binaries: bins, Packages: names,
+// verdict fills f with what OpenVEX needs of a record: a finding without
+// the description, KEV and EPSS.
+func (ix *Index) verdict(f *Finding, k sourceKey, r *rec, st Status, bins []Binary, names []string) {
+	*f = Finding{
+		ID: ix.strs[r.id], Source: k.name, SourceVersion: k.version, Status: st,
+		FixedVersion: ix.strs[r.fixed], Urgency: ix.strs[r.urgency], UrgencyFromNVD: r.flags&flagNVD != 0,
+		Comment: ix.strs[r.comment], Binaries: bins, Packages: names,
 	}
 	if f.Urgency == "" {
 		f.Urgency = "not yet assigned"
 	}
-	return f
+}
+
+// classify is Classify on an indexed record.
+func (ix *Index) classify(r *rec, v string) Status {
+	return classify(r.status, ix.strs[r.fixed], ix.strs[r.urgency], ix.strs[r.reason], r.flags&flagNoDSA != 0, v)
 }
 
 // Classify is the matching table: the status of a tracker record for a
 // source at version v.
 func Classify(rec Record, v string) Status {
-	if rec.FixedVersion == "0" {
+	return classify(rec.Status, rec.FixedVersion, rec.Urgency, rec.NoDSAReason, rec.NoDSA, v)
+}
+
+func classify(status TrackerStatus, fixed, urgency, reason string, nodsa bool, v string) Status {
+	if fixed == "0" {
 		return NotAffected
 	}
-	switch rec.Status {
+	switch status {
 	case TrackerResolved:
-		if rec.FixedVersion == "" || version.CompareStrings(v, rec.FixedVersion) >= 0 {
+		if fixed == "" || version.CompareStrings(v, fixed) >= 0 {
 			return Fixed
 		}
 		return Fixable
 	case TrackerOpen:
 		switch {
-		case rec.Urgency == "unimportant":
+		case urgency == "unimportant":
 			return Unimportant
-		case rec.Urgency == "end-of-life":
+		case urgency == "end-of-life":
 			return EndOfLife
-		case rec.NoDSAReason == "postponed":
+		case reason == "postponed":
 			return Postponed
-		case rec.NoDSAReason == "ignored":
+		case reason == "ignored":
 			return Ignored
-		case rec.NoDSA:
+		case nodsa:
 			return NoDSA
 		}
 		return Open

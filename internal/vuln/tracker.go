@@ -60,24 +60,27 @@ func ParseTracker(r io.Reader) (*Index, error) {
 }
 
 // ParseTrackerBytes parses the export held in memory: the top-level object
-// is split by source package and the sources are decoded in parallel
-// batches, then indexed in file order.
+// is split by source package, and the sources are decoded into records in
+// parallel batches; the records are then indexed (their strings interned)
+// in file order, so the same export always gives the same index.
 func ParseTrackerBytes(data []byte) (*Index, error) {
 	spans, err := splitSources(data)
 	if err != nil {
 		return nil, err
 	}
 	const batch = 256
-	decoded := make([]map[string]trackerEntry, len(spans))
+	decoded := make([][]pendingRecord, len(spans))
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for lo := 0; lo < len(spans); lo += batch {
 		hi := min(lo+batch, len(spans))
 		g.Go(func() error {
 			for i := lo; i < hi; i++ {
-				if err := json.Unmarshal(spans[i].value, &decoded[i]); err != nil {
+				var entries map[string]trackerEntry
+				if err := json.Unmarshal(spans[i].value, &entries); err != nil {
 					return fmt.Errorf("security tracker JSON, source %q: %w", spans[i].name, err)
 				}
+				decoded[i] = sourceRecords(entries)
 			}
 			return nil
 		})
@@ -85,44 +88,111 @@ func ParseTrackerBytes(data []byte) (*Index, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	b := newIndexBuilder()
+	b := newIndexBuilder(len(spans))
 	for i, sp := range spans {
 		b.addSource(sp.name, decoded[i])
 		decoded[i] = nil
 	}
-	return b.finish(), nil
+	return b.ix, nil
 }
 
-// indexBuilder collects records while the tracker is read.
-type indexBuilder struct{ ix *Index }
-
-func newIndexBuilder() *indexBuilder {
-	return &indexBuilder{ix: &Index{releases: map[string]map[string][]Record{}, descriptions: map[string]string{}}}
+// pendingRecord is a decoded record before it is indexed.
+type pendingRecord struct {
+	release string
+	Record
 }
 
-func (b *indexBuilder) addSource(source string, entries map[string]trackerEntry) {
+// sourceRecords turns one source's entries into records, by id and then
+// release name.
+func sourceRecords(entries map[string]trackerEntry) []pendingRecord {
 	ids := make([]string, 0, len(entries))
-	for id := range entries {
+	n := 0
+	for id, e := range entries {
 		ids = append(ids, id)
+		n += len(e.Releases)
 	}
 	sort.Strings(ids)
+	out := make([]pendingRecord, 0, n)
 	for _, id := range ids {
 		e := entries[id]
-		if e.Description != "" {
-			b.ix.descriptions[id] = e.Description
+		rels := make([]string, 0, len(e.Releases))
+		for rel := range e.Releases {
+			rels = append(rels, rel)
 		}
-		for rel, r := range e.Releases {
-			srcs := b.ix.releases[rel]
-			if srcs == nil {
-				srcs = map[string][]Record{}
-				b.ix.releases[rel] = srcs
-			}
-			srcs[source] = append(srcs[source], recordOf(id, r))
+		sort.Strings(rels)
+		for _, rel := range rels {
+			r := recordOf(id, e.Releases[rel])
+			r.Description = e.Description
+			out = append(out, pendingRecord{rel, r})
 		}
+	}
+	return out
+}
+
+// indexBuilder interns the records' strings into the index's table.
+type indexBuilder struct {
+	ix   *Index
+	idx  map[string]uint32
+	desc map[string]uint32 // an id's description, by id
+}
+
+func newIndexBuilder(sources int) *indexBuilder {
+	return &indexBuilder{
+		ix:   &Index{strs: []string{""}, releases: map[string]map[string][]rec{}},
+		idx:  make(map[string]uint32, sources*8),
+		desc: make(map[string]uint32, sources*4),
 	}
 }
 
-func (b *indexBuilder) finish() *Index { return b.ix }
+func (b *indexBuilder) str(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if i, ok := b.idx[s]; ok {
+		return i
+	}
+	i := uint32(len(b.ix.strs))
+	b.idx[s] = i
+	b.ix.strs = append(b.ix.strs, s)
+	return i
+}
+
+// description adds an id's description once: descriptions are not hashed
+// (they are long and unique per id; hashing megabytes of them only to
+// find no duplicates was a fifth of a cold load), only compared with the
+// one the id already has.
+func (b *indexBuilder) description(idStr, d string) uint32 {
+	if d == "" {
+		return 0
+	}
+	if i, ok := b.desc[idStr]; ok && b.ix.strs[i] == d {
+		return i
+	}
+	i := uint32(len(b.ix.strs))
+	b.ix.strs = append(b.ix.strs, d)
+	b.desc[idStr] = i
+	return i
+}
+
+func (b *indexBuilder) addSource(source string, recs []pendingRecord) {
+	for _, p := range recs {
+		srcs := b.ix.releases[p.release]
+		if srcs == nil {
+			srcs = map[string][]rec{}
+			b.ix.releases[p.release] = srcs
+		}
+		id := b.str(p.ID)
+		r := rec{id: id, fixed: b.str(p.FixedVersion), urgency: b.str(p.Urgency), reason: b.str(p.NoDSAReason),
+			comment: b.str(p.Comment), desc: b.description(p.ID, p.Description), status: p.Status}
+		if p.UrgencyFromNVD {
+			r.flags |= flagNVD
+		}
+		if p.NoDSA {
+			r.flags |= flagNoDSA
+		}
+		srcs[source] = append(srcs[source], r)
+	}
+}
 
 // recordOf keeps what matching needs from one release record.
 func recordOf(id string, r trackerRelease) Record {

@@ -1,8 +1,10 @@
 package vuln
 
 import (
+	"bytes"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,7 +179,43 @@ func TestParseTrackerEscapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ix.Records("sid", `a\"b`); len(got) != 1 || ix.Description("CVE-1") != `braces } { and \" quotes ]` {
-		t.Errorf("records %v, description %q", got, ix.Description("CVE-1"))
+	if got := ix.Records("sid", `a\"b`); len(got) != 1 || got[0].Description != `braces } { and \" quotes ]` {
+		t.Errorf("records %v", got)
+	}
+}
+
+// TestIndexFormat: the encoding is deterministic; an index of format 1
+// (or any other blob) under the cache ref is refused, never misread, and
+// the index is rebuilt from the JSON and cached again.
+func TestIndexFormat(t *testing.T) {
+	data, err := os.ReadFile("testdata/tracker.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := ParseTrackerBytes(data)
+	b, _ := ParseTrackerBytes(data)
+	ra, _ := a.MarshalBinary()
+	rb, _ := b.MarshalBinary()
+	if !bytes.Equal(ra, rb) {
+		t.Error("two encodings of the same export differ")
+	}
+	old := append([]byte("temper-vuln-index/1\n"), ra[len(indexMagic):]...)
+	if _, err := UnmarshalIndex(old); err == nil || !strings.Contains(err.Error(), "temper-vuln-index/2") {
+		t.Errorf("a format-1 index decoded: %v", err)
+	}
+	c, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sum(data)
+	if err := c.PutRef(indexRef(s), old); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := TrackerIndex(c, data, s)
+	if err != nil || !reflect.DeepEqual(ix, a) {
+		t.Fatalf("rebuilt index differs: %v", err)
+	}
+	if raw, _ := c.GetRef(indexRef(s)); !bytes.Equal(raw, ra) {
+		t.Error("the rebuilt index was not cached in place of the old one")
 	}
 }
