@@ -38,7 +38,11 @@ Exit status: 0 success (whatever was written); 10 some images were skipped
 				switch a.Action {
 				case update.ActionWritten, update.ActionWouldWrite, update.ActionUnchanged:
 					written++
-					fmt.Fprintf(w, "==> %s [%s]\n", img.Lock, a.Action)
+					locks := img.Lock
+					if len(a.Locks) > 0 { // the runtime's and its variants' that changed
+						locks = strings.Join(a.Locks, ", ")
+					}
+					fmt.Fprintf(w, "==> %s [%s]\n", locks, a.Action)
 					update.WriteChangelog(w, img)
 					fmt.Fprintln(w)
 				case update.ActionSkipped:

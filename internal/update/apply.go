@@ -5,8 +5,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-
-	"github.com/temper-dev/temper/internal/spec"
 )
 
 // ApplyOptions configure Apply.
@@ -17,12 +15,16 @@ type ApplyOptions struct {
 	DryRun bool
 }
 
-// Applied is what Apply did (or would do) with one image.
+// Applied is what Apply did (or would do) with one image and its
+// variants (one stream: their locks are written together or not at all).
 type Applied struct {
 	Image *Image `json:"-"`
 	// Action is one of the Action constants.
 	Action string `json:"action"`
 	Reason string `json:"reason,omitempty"`
+	// Locks are the lock files written (or, in a dry run, to be written):
+	// the runtime's and its variants' that have changes.
+	Locks []string `json:"locks,omitempty"`
 }
 
 // What Apply did with an image's lock.
@@ -36,9 +38,13 @@ const (
 )
 
 // Apply writes the new lock of every image that has updates, atomically
-// and only when its bytes change, and touches nothing else. Images whose
-// updates carry ABI risk are skipped unless opt.AllowABIChange is set; a
-// lock is always rewritten as a whole, so its closure stays consistent.
+// and only when its bytes change, and touches nothing else. An image's
+// variants move with it: the locks of the runtime and of its variants
+// that have changes are written together, or none of them (a variant the
+// runtime's update would refuse on the ABI rule skips the whole stream,
+// whatever the options). Images whose updates carry ABI risk are skipped
+// unless opt.AllowABIChange is set; a lock is always rewritten as a whole,
+// so its closure stays consistent.
 func Apply(r *Report, opt ApplyOptions) ([]Applied, error) {
 	var out []Applied
 	var errs []string
@@ -47,24 +53,27 @@ func Apply(r *Report, opt ApplyOptions) ([]Applied, error) {
 		switch {
 		case img.Verdict == Failed || img.Verdict == NotLocked:
 			a.Reason = string(img.Verdict)
-		case img.newLock == nil || len(img.Changes) == 0:
+		case img.refusal() != "":
+			a.Action, a.Reason = ActionSkipped, img.refusal()
+		case !img.hasChanges():
 			a.Reason = "no updates"
-		case img.Counts.ABIRisk > 0 && !opt.AllowABIChange:
+		case img.streamABIRisk() > 0 && !opt.AllowABIChange:
 			a.Action, a.Reason = ActionSkipped, "abi-risk (use --allow-abi-change to apply)"
 		case opt.DryRun:
 			a.Action = ActionWouldWrite
-		default:
-			data, err := img.newLock.Marshal()
-			if err == nil {
-				var changed bool
-				changed, err = spec.WriteFileAtomic(img.Lock, data, 0o644)
-				a.Action = ActionWritten
-				if !changed {
-					a.Action = ActionUnchanged
+			for _, m := range img.stream() {
+				if m.newLock != nil && len(m.Changes) > 0 {
+					a.Locks = append(a.Locks, m.Lock)
 				}
 			}
+		default:
+			written, err := writeStream(img)
+			a.Action, a.Locks = ActionWritten, written
+			if len(written) == 0 {
+				a.Action = ActionUnchanged
+			}
 			if err != nil {
-				a.Action, a.Reason = ActionError, err.Error()
+				a.Action, a.Reason, a.Locks = ActionError, err.Error(), nil
 				errs = append(errs, err.Error())
 			}
 		}
@@ -124,20 +133,49 @@ func (g grouped) line() string {
 }
 
 // WriteChangelog writes one image's changes as a commit message or PR
-// body: a subject line, the packages old → new, and the CVEs fixed.
+// body: a subject line, the packages old → new, and the CVEs fixed; then
+// the same for each of its variants that has changes.
 func WriteChangelog(w io.Writer, img *Image) {
 	name := img.Name
 	if name == "" {
 		name = img.Definition
 	}
-	subject := fmt.Sprintf("%s: update %d package(s)", name, img.Counts.Upgraded+img.Counts.Added+img.Counts.Removed)
-	if img.Counts.CVEs > 0 {
-		subject += fmt.Sprintf(", fix %d CVE(s)", img.Counts.CVEs)
+	// The subject counts the stream: packages changed in any of its locks
+	// (once each), CVEs fixed in any.
+	pkgs, cves, security := map[string]bool{}, map[string]bool{}, false
+	for _, m := range img.stream() {
+		for _, ch := range m.Changes {
+			pkgs[ch.Name] = true
+			security = security || ch.Security
+		}
+		for _, s := range m.Sources {
+			for _, c := range s.CVEs {
+				cves[c] = true
+			}
+		}
 	}
-	if img.Counts.Security > 0 {
+	subject := fmt.Sprintf("%s: update %d package(s)", name, len(pkgs))
+	if len(cves) > 0 {
+		subject += fmt.Sprintf(", fix %d CVE(s)", len(cves))
+	}
+	if security {
 		subject += " (security)"
 	}
-	fmt.Fprintf(w, "%s\n\n%s (%s)\n\nPackages:\n", subject, img.Lock, img.Release)
+	fmt.Fprintf(w, "%s\n", subject)
+	for _, m := range img.stream() {
+		if m != img && len(m.Changes) == 0 {
+			continue
+		}
+		writeLockChanges(w, m)
+	}
+	for _, r := range img.Reasons {
+		fmt.Fprintf(w, "\nNote: %s\n", r)
+	}
+}
+
+// writeLockChanges writes one lock's part of a changelog.
+func writeLockChanges(w io.Writer, img *Image) {
+	fmt.Fprintf(w, "\n%s (%s)\n\nPackages:\n", img.Lock, img.Release)
 	for _, g := range groupChanges(img.Changes) {
 		fmt.Fprintf(w, "- %s\n", g.line())
 	}
@@ -156,47 +194,70 @@ func WriteChangelog(w io.Writer, img *Image) {
 		}
 		fmt.Fprintf(w, "- %s %s → %s%s: %s\n", s.Source, s.Old, s.New, u, strings.Join(s.CVEs, ", "))
 	}
-	for _, r := range img.Reasons {
-		fmt.Fprintf(w, "\nNote: %s\n", r)
-	}
 }
 
 // WriteTable writes the report for people: a table with one row per image
-// (verdict and counts), then the details of every image that has any.
+// and one per variant (NAME.yaml [VARIANT]: its own verdict and counts),
+// then the details of every image that has any.
 func WriteTable(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "%-40s %-10s %-11s %8s %8s %5s %7s %5s\n", "IMAGE", "RELEASE", "VERDICT", "UPGRADED", "SECURITY", "CVES", "ADD/RM", "ABI")
 	for _, img := range r.Images {
-		name := img.Definition
-		fmt.Fprintf(w, "%-40s %-10s %-11s %8d %8d %5d %7s %5d\n", name, img.Release, img.Verdict,
-			img.Counts.Upgraded, img.Counts.Security, img.Counts.CVEs,
-			fmt.Sprintf("%d/%d", img.Counts.Added, img.Counts.Removed), img.Counts.ABIRisk)
+		for _, m := range img.stream() {
+			verdict := m.Verdict
+			if m == img && img.own != "" {
+				verdict = img.own // the stream's is the worst of the rows
+			}
+			fmt.Fprintf(w, "%-40s %-10s %-11s %8d %8d %5d %7s %5d\n", m.label(), m.Release, verdict,
+				m.Counts.Upgraded, m.Counts.Security, m.Counts.CVEs,
+				fmt.Sprintf("%d/%d", m.Counts.Added, m.Counts.Removed), m.Counts.ABIRisk)
+		}
 	}
 	for _, img := range r.Images {
-		if len(img.Changes) == 0 && len(img.Reasons) == 0 && img.Error == "" {
-			continue
+		for _, m := range img.stream() {
+			writeDetails(w, m, m == img)
 		}
-		fmt.Fprintf(w, "\n%s (%s): %s\n", img.Definition, img.Release, img.Verdict)
-		if img.Error != "" {
-			fmt.Fprintf(w, "  error: %s\n", img.Error)
+	}
+}
+
+// label is the image's name in tables: the definition, and the variant.
+func (img *Image) label() string {
+	if img.Variant != "" {
+		return img.Definition + " [" + img.Variant + "]"
+	}
+	return img.Definition
+}
+
+// writeDetails writes one lock's changes, reasons and sources (a variant's
+// reasons are the stream's too: they are written with the runtime).
+func writeDetails(w io.Writer, img *Image, runtime bool) {
+	reasons := img.Reasons
+	if !runtime {
+		reasons = nil
+	}
+	if len(img.Changes) == 0 && len(reasons) == 0 && img.Error == "" {
+		return
+	}
+	fmt.Fprintf(w, "\n%s (%s): %s\n", img.label(), img.Release, img.Verdict)
+	if img.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", img.Error)
+	}
+	for _, reason := range reasons {
+		fmt.Fprintf(w, "  ! %s\n", reason)
+	}
+	for _, g := range groupChanges(img.Changes) {
+		fmt.Fprintf(w, "  %s\n", g.line())
+		if g.Note != "" {
+			fmt.Fprintf(w, "    note: %s\n", g.Note)
 		}
-		for _, reason := range img.Reasons {
-			fmt.Fprintf(w, "  ! %s\n", reason)
-		}
-		for _, g := range groupChanges(img.Changes) {
-			fmt.Fprintf(w, "  %s\n", g.line())
-			if g.Note != "" {
-				fmt.Fprintf(w, "    note: %s\n", g.Note)
-			}
-		}
-		for _, s := range img.Sources {
-			switch {
-			case s.Note != "":
-				fmt.Fprintf(w, "  source %s %s → %s: %s\n", s.Source, s.Old, s.New, s.Note)
-			case len(s.CVEs) > 0:
-				fmt.Fprintf(w, "  source %s %s → %s (urgency %s): %s\n", s.Source, s.Old, s.New, s.Urgency, strings.Join(s.CVEs, ", "))
-			default:
-				fmt.Fprintf(w, "  source %s %s → %s (urgency %s): no CVE named\n", s.Source, s.Old, s.New, s.Urgency)
-			}
+	}
+	for _, s := range img.Sources {
+		switch {
+		case s.Note != "":
+			fmt.Fprintf(w, "  source %s %s → %s: %s\n", s.Source, s.Old, s.New, s.Note)
+		case len(s.CVEs) > 0:
+			fmt.Fprintf(w, "  source %s %s → %s (urgency %s): %s\n", s.Source, s.Old, s.New, s.Urgency, strings.Join(s.CVEs, ", "))
+		default:
+			fmt.Fprintf(w, "  source %s %s → %s (urgency %s): no CVE named\n", s.Source, s.Old, s.New, s.Urgency)
 		}
 	}
 }

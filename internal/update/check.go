@@ -122,24 +122,27 @@ func (c *checker) checkOne(ctx context.Context, file string) *Image {
 	if matches && c.unchanged(old, st, memoKey) {
 		img.Unchanged = true
 		c.finish(img)
-		return img
-	}
-	if !matches {
-		img.Reasons = append(img.Reasons, "the definition changed since its lock was written: the plan includes those changes")
-	}
-	if old.Architectures == nil { // only the header was read
-		if old, err = spec.ParseLock(img.Lock, img.oldLock); err != nil {
-			img.Error = err.Error()
+	} else {
+		if !matches {
+			img.Reasons = append(img.Reasons, "the definition changed since its lock was written: the plan includes those changes")
+		}
+		if old.Architectures == nil { // only the header was read
+			if old, err = spec.ParseLock(img.Lock, img.oldLock); err != nil {
+				img.Error = err.Error()
+				return img
+			}
+		}
+		if err := c.plan(ctx, img, def, old); err != nil {
+			img.Error = fmt.Sprintf("%s: %v", file, err)
 			return img
 		}
+		c.finish(img)
+		if len(img.Changes) == 0 && matches && c.opt.Cache != nil {
+			_ = c.opt.Cache.PutRef(memoKey, []byte("unchanged")) // only an optimisation
+		}
 	}
-	if err := c.plan(ctx, img, def, old); err != nil {
-		img.Error = fmt.Sprintf("%s: %v", file, err)
-		return img
-	}
-	c.finish(img)
-	if len(img.Changes) == 0 && matches && c.opt.Cache != nil {
-		_ = c.opt.Cache.PutRef(memoKey, []byte("unchanged")) // only an optimisation
+	if len(def.Variants) > 0 {
+		c.checkVariants(ctx, img, def, old, st)
 	}
 	return img
 }

@@ -90,11 +90,16 @@ type Report struct {
 
 // Image is one definition's check.
 type Image struct {
-	Definition string  `json:"definition"`
-	Lock       string  `json:"lock"`
-	Name       string  `json:"name,omitempty"`
-	Release    string  `json:"release,omitempty"`
-	Verdict    Verdict `json:"verdict"`
+	Definition string `json:"definition"`
+	Lock       string `json:"lock"`
+	Name       string `json:"name,omitempty"`
+	Release    string `json:"release,omitempty"`
+	// Variant names the variant whose lock this is ("" for the runtime).
+	Variant string `json:"variant,omitempty"`
+	// Verdict is the stream's: the worst of the runtime's own and its
+	// variants' (each variant's is in Variants). Counts, Changes and
+	// Sources are this lock's own.
+	Verdict Verdict `json:"verdict"`
 	// Unchanged is true when the archive state was known to hold nothing
 	// new for this lock (equal InRelease digests, or an earlier check of
 	// the same state): no index was read for it.
@@ -107,9 +112,16 @@ type Image struct {
 	Sources []SourceUpdate `json:"sources"`
 	EOL     *EOL           `json:"eol,omitempty"`
 	Error   string         `json:"error,omitempty"`
+	// Variants are the definition's variants, checked with it against its
+	// closure after the update (docs/variants.md): they move together.
+	Variants []*Image `json:"variants,omitempty"`
 
 	newLock *spec.Lock
 	oldLock []byte
+	// refused: the variant cannot follow the runtime (the ABI rule).
+	refused string
+	// own is the runtime's verdict before its variants' were folded in.
+	own Verdict
 }
 
 // Counts summarise Changes.
