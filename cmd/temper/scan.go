@@ -119,10 +119,11 @@ func runScan(cmd *cobra.Command, g *globalFlags, f scanFlags, args []string) err
 		results = append(results, scanLayout(l, db))
 	}
 	for _, r := range results {
-		if r.Image != nil {
-			gate := policy.Evaluate(policy.Input{Image: r.Image, Policy: pol.For(r.Definition), Exceptions: exc, Now: now})
-			r.Gate = &gate
+		gate := policy.NotScanned(r.Error)
+		if r.Error == "" {
+			gate = policy.Evaluate(policy.Input{Image: r.Image, Policy: pol.For(r.Definition), Exceptions: exc, Now: now})
 		}
+		r.Gate = &gate
 		rep.Images = append(rep.Images, r)
 	}
 	if err := writeScanOutputs(cmd.OutOrStdout(), rep, f, now); err != nil {
@@ -151,8 +152,8 @@ func scanOne(def string, db *vuln.DB) *scanResult {
 	return &scanResult{Image: vuln.Scan(name, l, db), Name: d.Name}
 }
 
-// scanStatus: 1 when an image could not be scanned, 20 when one fails the
-// gate, else 0.
+// scanStatus: 1 when an image could not be scanned (its gate failed too:
+// nothing is known of it), 20 when one fails the gate, else 0.
 func scanStatus(stderr io.Writer, rep *scanReport) error {
 	failed, broken := 0, 0
 	for _, r := range rep.Images {

@@ -74,7 +74,7 @@ func writeScanText(w io.Writer, rep *scanReport) {
 	for _, r := range rep.Images {
 		fmt.Fprintf(w, "\n%s (%s; %s)", r.Definition, r.Release, strings.Join(r.Architectures, ", "))
 		if r.Error != "" {
-			fmt.Fprintf(w, ": error: %s\n", r.Error)
+			fmt.Fprintf(w, ": error: %s\n  gate: FAILED (not scanned)\n", r.Error)
 			continue
 		}
 		fmt.Fprintf(w, ": %d findings%s", len(r.Findings), counts(r.Findings))

@@ -175,3 +175,44 @@ func TestVulnUpdateFromFiles(t *testing.T) {
 		t.Fatalf("scan from the cache: %d %v\n%s", st, err, out)
 	}
 }
+
+// TestScanErrorFailsGate: a definition that cannot be scanned (here not
+// locked) beside one that passes: the command exits 1, and the unscanned
+// image's gate fails (rule not-scanned) in JSON and text, never passes.
+func TestScanErrorFailsGate(t *testing.T) {
+	e := newScanEnv(t)
+	exc := filepath.Join(e.dir, "exceptions.yaml")
+	os.WriteFile(exc, []byte("exceptions:\n  - {id: CVE-2025-9231, status: not_affected, justification: vulnerable_code_not_in_execute_path, reason: r, author: a, expires: 2026-12-31}\n"), 0o644)
+	copyFile(t, filepath.Join(e.dir, "base", "12-bookworm.yaml"), filepath.Join(e.dir, "unlocked", "12-bookworm.yaml"))
+	out, st, err := e.run(t, "scan", "--json", "--tracker", e.tracker, "--kev", e.kev, "--exceptions", exc, filepath.Join(e.dir, "base"), filepath.Join(e.dir, "unlocked"))
+	if st != 1 || err == nil || !strings.Contains(err.Error(), "could not be scanned") {
+		t.Fatalf("status %d, %v", st, err)
+	}
+	var rep struct {
+		Images []struct {
+			Definition, Error string
+			Gate              *struct {
+				Passed     bool
+				Violations []struct{ ID, Rule, Message string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Images) != 2 {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, im := range rep.Images {
+		unlocked := strings.Contains(im.Definition, "unlocked")
+		switch {
+		case im.Gate == nil:
+			t.Errorf("%s: no gate", im.Definition)
+		case unlocked && (im.Gate.Passed || im.Error == "" || len(im.Gate.Violations) != 1 || im.Gate.Violations[0].Rule != "not-scanned" || !strings.Contains(im.Gate.Violations[0].Message, "not locked")):
+			t.Errorf("unscanned image: %+v", im)
+		case !unlocked && !im.Gate.Passed:
+			t.Errorf("scanned image: %+v", im)
+		}
+	}
+	out, st, _ = e.run(t, "scan", "--tracker", e.tracker, "--kev", e.kev, filepath.Join(e.dir, "unlocked"))
+	if st != 1 || !strings.Contains(out, "error: not locked") || !strings.Contains(out, "gate: FAILED (not scanned)") || strings.Contains(out, "gate: passed") {
+		t.Errorf("text: %d\n%s", st, out)
+	}
+}

@@ -19,8 +19,18 @@ type Gate struct {
 // Violation is one finding the policy blocks.
 type Violation struct {
 	ID      string `json:"id"`
-	Rule    string `json:"rule"` // kev, fixable, open-age, unimportant, end-of-life
+	Rule    string `json:"rule"` // kev, fixable, open-age, unimportant, end-of-life, not-scanned
 	Message string `json:"message"`
+}
+
+// RuleNotScanned is the violation of an image that could not be scanned.
+const RuleNotScanned = "not-scanned"
+
+// NotScanned is the gate of an image that could not be scanned (no lock,
+// an out-of-date lock, an unreadable image): it fails, since nothing is
+// known about the image's vulnerabilities; reason says why.
+func NotScanned(reason string) Gate {
+	return Gate{Violations: []Violation{{Rule: RuleNotScanned, Message: "not scanned: " + reason}}}
 }
 
 // Decision is an exception that matched a finding.
