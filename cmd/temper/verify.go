@@ -27,7 +27,9 @@ func newVerifyCommand() *cobra.Command {
     that digest; the index has SLSA provenance, each platform SLSA
     provenance, an SPDX and a CycloneDX SBOM;
   - each platform's SPDX package list equals the packages the image's own
-    /var/lib/dpkg/status.d records (name and version).
+    /var/lib/dpkg/status.d records (name and version);
+  - the index's OpenVEX attestation, when the build ran the vulnerability
+    gate: an OpenVEX v0.2.0 document whose statements are about this index.
 
 Every failure is printed, named; the exit status is 1 when any check fails.`,
 		Example: "  temper verify registry.example/team/python:3.11 --key cosign.pub",
@@ -53,6 +55,9 @@ Every failure is printed, named; the exit status is 1 when any check fails.`,
 				fmt.Fprintf(out, "%s: index %s\n", rep.Ref, rep.IndexDigest)
 				for _, p := range rep.Platforms {
 					fmt.Fprintf(out, "  %s %s: %d packages; attestations: %s\n", p.Arch, p.Digest, p.Packages, strings.Join(p.Predicates, ", "))
+				}
+				if rep.OpenVEX != nil {
+					fmt.Fprintf(out, "  OpenVEX %s: %s\n", rep.OpenVEX.ID, rep.OpenVEX.Summary())
 				}
 			}
 			if err != nil {

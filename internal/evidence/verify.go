@@ -19,6 +19,9 @@ type VerifyReport struct {
 	Ref         string
 	IndexDigest string
 	Platforms   []PlatformReport
+	// OpenVEX is the index's OpenVEX attestation, checked; nil when the
+	// image has none (built without the vulnerability gate) or it failed.
+	OpenVEX *VEXReport
 }
 
 // PlatformReport is one platform manifest's checks.
@@ -32,8 +35,9 @@ type PlatformReport struct {
 // Verify checks a published image against a public key, as `temper
 // verify` does: the index and every platform manifest carry a signature by
 // the key; their attestations all verify with it and are about them; the
-// index has SLSA provenance; each platform has SPDX and CycloneDX SBOMs;
-// and each platform's SPDX package list equals the image's own
+// index has SLSA provenance, and its OpenVEX attestation, when it has one,
+// is an OpenVEX document about the index; each platform has SPDX and
+// CycloneDX SBOMs; and each platform's SPDX package list equals the image's own
 // /var/lib/dpkg/status.d. Every failure is reported, named; the error
 // joins them. It changes nothing in the registry.
 func Verify(ctx context.Context, ref string, v *attest.Verifier, opts ...remote.Option) (*VerifyReport, error) {
@@ -47,7 +51,7 @@ func Verify(ctx context.Context, ref string, v *attest.Verifier, opts ...remote.
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
 	rep := &VerifyReport{Ref: ref, IndexDigest: desc.Digest.String()}
-	targets, err := c.targets(desc)
+	targets, err := c.targets(desc, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +104,7 @@ type target struct {
 
 // targets are the platform manifests of an index (whose own signature and
 // provenance are checked here), or the single image ref names.
-func (c *checker) targets(desc *remote.Descriptor) ([]target, error) {
+func (c *checker) targets(desc *remote.Descriptor, rep *VerifyReport) ([]target, error) {
 	if !desc.MediaType.IsIndex() {
 		return []target{{"", desc.Digest}}, nil
 	}
@@ -120,7 +124,9 @@ func (c *checker) targets(desc *remote.Descriptor) ([]target, error) {
 		}
 		targets = append(targets, target{arch, md.Digest})
 	}
-	c.signed(desc.Digest.String(), "index "+desc.Digest.String(), []string{attest.PredicateSLSA1})
+	what := "index " + desc.Digest.String()
+	sts := c.signed(desc.Digest.String(), what, []string{attest.PredicateSLSA1})
+	rep.OpenVEX = c.checkOpenVEX(sts, desc.Digest.String(), what)
 	return targets, nil
 }
 
