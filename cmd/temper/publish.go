@@ -166,6 +166,11 @@ func (f *publishFlags) publisher(cmd *cobra.Command, g *globalFlags, args []stri
 }
 
 func (p *publisher) report(o pipeline.Outcome) {
+	defer func() {
+		for _, v := range o.Variants { // published together with the stream
+			p.report(v)
+		}
+	}()
 	if o.Already != nil {
 		fmt.Fprintf(p.out, "%s: %s already released as %s (%s)\n", o.File, o.Stream, o.Already.Tag, o.Already.Digest)
 		return

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,12 +56,17 @@ type Publisher struct {
 
 // Outcome is what publishing one definition did.
 type Outcome struct {
-	File   string
-	Stream string
+	File string
+	// Variant names the variant ("" for the runtime).
+	Variant string
+	Stream  string
 	// Already is the release of this build key published before.
 	Already   *store.Release
 	Published release.Published
 	Candidate release.Candidate
+	// Variants are the definition's variants' outcomes (the runtime's
+	// outcome only): each is its own stream, NAME:VERSION-VARIANT.
+	Variants []Outcome
 }
 
 func (p *Publisher) now() time.Time {
@@ -70,48 +76,128 @@ func (p *Publisher) now() time.Time {
 	return p.Now()
 }
 
-// One publishes one definition, unless its build key is released. A
-// failed step is recorded (store.Failure) and nothing is pushed; a
-// refusal by the rules is a *release.Refusal.
+// target is one image of a definition being published.
+type target struct {
+	out  *Outcome
+	def  *spec.Definition
+	l    *spec.Lock
+	st   store.Stream
+	key  string
+	done bool // released before: nothing to do
+}
+
+// One publishes one definition and its variants (docs/variants.md),
+// each image unless its build key is released. The stream and its
+// variants are published together: every image still to publish is built,
+// tested and gated first, and when one fails (recorded as
+// store.Failure on its stream; a refusal by the rules is a
+// *release.Refusal) none is pushed, the others recording why. Then the
+// runtime is published, then each variant, each into its own stream's
+// first channel (`<version>-<variant>-testing`).
 func (p *Publisher) One(ctx context.Context, file string) (Outcome, error) {
 	out := Outcome{File: file}
-	def, l, err := build.Load(file)
+	def, err := spec.LoadDefinition(file)
 	if err != nil {
 		return out, err
 	}
-	name, key := build.RefName(def), build.BuildKey(def, l)
-	out.Stream = name
-	if rel, ok := Released(ctx, p.Svc.Store, name, key); ok {
-		out.Already = &rel
-		return out, nil
+	out.Variants = make([]Outcome, len(def.Variants))
+	targets := make([]*target, 0, 1+len(def.Variants))
+	for i, v := range append([]string{""}, def.VariantNames()...) {
+		o := &out
+		if v != "" {
+			o = &out.Variants[i-1]
+			*o = Outcome{File: file, Variant: v}
+		}
+		td, l, err := build.LoadTarget(file, v)
+		if err != nil {
+			return out, err
+		}
+		t := &target{out: o, def: td, l: l, key: build.BuildKey(td, l)}
+		o.Stream = build.RefName(td)
+		if rel, ok := Released(ctx, p.Svc.Store, o.Stream, t.key); ok {
+			o.Already, t.done = &rel, true
+		}
+		t.st = store.Stream{Name: o.Stream, Definition: file, EOL: p.eol(ctx, td)}
+		if old, err := p.Svc.Store.Stream(ctx, o.Stream); err == nil && t.st.EOL == "" {
+			t.st.EOL = old.EOL // lifecycle data unavailable this run
+		}
+		targets = append(targets, t)
 	}
-	st := store.Stream{Name: name, Definition: file, EOL: p.eol(ctx, def)}
-	if old, err := p.Svc.Store.Stream(ctx, name); err == nil && st.EOL == "" {
-		st.EOL = old.EOL // lifecycle data unavailable this run
+	// Build, test and gate every image still to publish.
+	for i, t := range targets {
+		if t.done {
+			continue
+		}
+		c, err := p.candidate(ctx, file, t.def, t.l, t.st, t.out.Variant)
+		if err != nil {
+			return out, p.abandon(ctx, targets, i, "build", err)
+		}
+		t.out.Candidate = c
 	}
-	fail := func(step string, err error) error {
-		_ = p.Svc.Store.PutStream(ctx, st)
-		msg := err.Error()
-		if p.FailureLog != nil {
-			if l := p.FailureLog(); l != "" {
-				msg += "\n--- log ---\n" + l
+	for i, t := range targets {
+		if t.done {
+			continue
+		}
+		if c := t.out.Candidate; !c.Tests.Passed || !c.Gate.Passed {
+			// Publish records the refusal on this stream and pushes nothing.
+			_, err := p.Svc.Publish(ctx, c)
+			if err == nil {
+				err = fmt.Errorf("%s: not published", t.out.Stream)
 			}
-		}
-		_ = p.Svc.Store.RecordFailure(ctx, store.Failure{Stream: name, BuildKey: key, Step: step, Message: msg, At: p.now()})
-		return fmt.Errorf("%s: %s: %w (recorded; nothing pushed)", name, step, err)
-	}
-	c, err := p.candidate(ctx, file, def, l, st)
-	if err != nil {
-		return out, fail("build", err)
-	}
-	if c.Tests.Passed && c.Gate.Passed && p.Build.Signer != nil {
-		if c.Evidence, err = p.sign(def, l, c.Index); err != nil {
-			return out, fail("sign", err)
+			p.others(ctx, targets, i, "refused", err)
+			return out, err
 		}
 	}
-	out.Candidate = c
-	out.Published, err = p.Svc.Publish(ctx, c)
-	return out, err
+	for i, t := range targets {
+		if t.done || p.Build.Signer == nil {
+			continue
+		}
+		var err error
+		if t.out.Candidate.Evidence, err = p.sign(t.def, t.l, t.out.Candidate.Index); err != nil {
+			return out, p.abandon(ctx, targets, i, "sign", err)
+		}
+	}
+	for _, t := range targets {
+		if t.done {
+			continue
+		}
+		// A failure here leaves the images before it published: the next
+		// run finds them released and publishes the rest.
+		if t.out.Published, err = p.Svc.Publish(ctx, t.out.Candidate); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// abandon records step's failure on targets[i]'s stream, and on every
+// other image still to publish that it was not published because of it.
+func (p *Publisher) abandon(ctx context.Context, targets []*target, i int, step string, err error) error {
+	t := targets[i]
+	_ = p.Svc.Store.PutStream(ctx, t.st)
+	msg := err.Error()
+	if p.FailureLog != nil {
+		if l := p.FailureLog(); l != "" {
+			msg += "\n--- log ---\n" + l
+		}
+	}
+	_ = p.Svc.Store.RecordFailure(ctx, store.Failure{Stream: t.out.Stream, BuildKey: t.key, Step: step, Message: msg, At: p.now()})
+	err = fmt.Errorf("%s: %s: %w (recorded; nothing pushed)", t.out.Stream, step, err)
+	p.others(ctx, targets, i, step, err)
+	return err
+}
+
+// others records on every image still to publish but targets[i] that it
+// waits for targets[i]: a stream and its variants are published together.
+func (p *Publisher) others(ctx context.Context, targets []*target, i int, step string, err error) {
+	for j, o := range targets {
+		if j == i || o.done {
+			continue
+		}
+		_ = p.Svc.Store.PutStream(ctx, o.st)
+		_ = p.Svc.Store.RecordFailure(ctx, store.Failure{Stream: o.out.Stream, BuildKey: o.key, Step: "with " + targets[i].out.Stream,
+			Message: fmt.Sprintf("not published: published only together with %s, which failed (%s): %v", targets[i].out.Stream, step, err), At: p.now()})
+	}
 }
 
 // Released finds a published release of this build key.
@@ -131,9 +217,10 @@ func Released(ctx context.Context, s store.Store, stream, key string) (store.Rel
 // candidate builds (or reuses the build of) one definition and runs its
 // tests and the gate; the diff and CVEs fixed are against the stream's
 // newest release.
-func (p *Publisher) candidate(ctx context.Context, file string, def *spec.Definition, l *spec.Lock, st store.Stream) (release.Candidate, error) {
+func (p *Publisher) candidate(ctx context.Context, file string, def *spec.Definition, l *spec.Lock, st store.Stream, variant string) (release.Candidate, error) {
 	opt := p.Build
 	opt.Signer = nil // signed after the tests and the gate, not before
+	opt.Variant = variant
 	res, err := build.Build(ctx, file, opt)
 	if err != nil {
 		return release.Candidate{}, err
@@ -237,7 +324,7 @@ func ReleaseTests(svc *release.Service, opt testrun.Options, suite string) relea
 		if err != nil {
 			return store.Result{}, err
 		}
-		def, err := spec.LoadDefinition(st.Definition)
+		def, err := StreamDefinition(st)
 		if err != nil {
 			return store.Result{}, err
 		}
@@ -252,6 +339,25 @@ func ReleaseTests(svc *release.Service, opt testrun.Options, suite string) relea
 		}
 		return TestIndex(ctx, def, idx, opt, suite), nil
 	}
+}
+
+// StreamDefinition is the definition a stream's images are built and
+// tested as: the stream's definition file, or the variant of it whose
+// stream this is (NAME:VERSION-VARIANT).
+func StreamDefinition(st store.Stream) (*spec.Definition, error) {
+	def, err := spec.LoadDefinition(st.Definition)
+	if err != nil {
+		return nil, err
+	}
+	if build.RefName(def) == st.Name {
+		return def, nil
+	}
+	for _, v := range def.VariantNames() {
+		if vd, err := def.ForVariant(v); err == nil && build.RefName(vd) == st.Name {
+			return vd, nil
+		}
+	}
+	return nil, fmt.Errorf("stream %s: %s defines %s and its variants (%s), not this stream", st.Name, st.Definition, build.RefName(def), strings.Join(def.VariantNames(), ", "))
 }
 
 // eol is the date the configured Debian support (support: regular|lts)
