@@ -59,6 +59,7 @@ func TestCatalogReportCLI(t *testing.T) {
 			{Name: "bookworm", Architectures: []string{"amd64"}, Packages: []testarchive.Package{
 				deb("libc6", "", debtest.File{Path: "./lib/x86_64-linux-gnu/libc.so.6", Mode: 0o755, Data: []byte("libc")}),
 				deb("tool", "libc6", debtest.File{Path: "./usr/bin/tool", Mode: 0o755, Data: noise}),
+				deb("cc", "libc6", debtest.File{Path: "./usr/bin/cc", Mode: 0o755, Data: noise[:100_000]}),
 			}},
 			{Name: "bookworm-updates", Architectures: []string{"amd64"}},
 			{Name: "bookworm-security", Archive: "debian-security", Architectures: []string{"amd64"}},
@@ -67,7 +68,7 @@ func TestCatalogReportCLI(t *testing.T) {
 	cat := t.TempDir()
 	def := filepath.Join(cat, "tool", "1-bookworm.yaml")
 	os.MkdirAll(filepath.Dir(def), 0o755)
-	os.WriteFile(def, []byte("name: tool\nversion: \"1-bookworm\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool]\nimage:\n  entrypoint: [/usr/bin/tool]\n"), 0o644)
+	os.WriteFile(def, []byte("name: tool\nversion: \"1-bookworm\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool]\nimage:\n  entrypoint: [/usr/bin/tool]\nvariants:\n  dev:\n    packages: [cc]\n    shell: true\n    user: root\n"), 0o644)
 	layout := filepath.Join(t.TempDir(), "layout")
 	for _, args := range [][]string{{"lock", cat}, {"build", cat, "-o", layout}} {
 		if out, err := e.run(t, args...); err != nil {
@@ -115,7 +116,14 @@ func TestCatalogReportCLI(t *testing.T) {
 	cmp := fmt.Sprintf("| `tool:1-bookworm` | `tool:1-slim` | bookworm | 2026-01-02 | %s vs 1.0 MB (%s) | – |", catalog.FormatSize(compressed), catalog.FormatRatio(1e6/float64(compressed)))
 	// A figure for an image outside the report is left out, with a warning.
 	warning := "temper: warning: " + pub + ":9: gone:1 is not an image of this report; its figure is left out"
-	for _, want := range []string{row, cmp, "### Somebody", "Over 1 comparisons (image × architecture) temper's image is the smaller in 1;", warning} {
+	// The dev variant is listed under its runtime: one package more, what
+	// it relaxes; it is not compared with published figures.
+	variant := "| ↳ `tool:1-bookworm-dev` (+1 packages, +"
+	if i, j := strings.Index(out, row), strings.Index(out, variant); i < 0 || j < i || !strings.Contains(out[j:], "| bookworm (12) | 3 |") ||
+		!strings.Contains(out[j:strings.Index(out[j:], "\n")+j], "| shell, root |") {
+		t.Errorf("no variant row under the runtime:\n%s", out)
+	}
+	for _, want := range []string{row, cmp, "### Somebody", "1 image streams and 1 variants of them, 2 images.", "Over 1 comparisons (image × architecture) temper's image is the smaller in 1;", warning} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks\n%s\n---\n%s", want, out)
 		}

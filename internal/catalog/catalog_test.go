@@ -134,3 +134,40 @@ func TestImageSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestVariantRows: a variant is listed under its runtime with what it
+// adds and what it relaxes, counted apart from the streams, and left out
+// of the comparison with published figures.
+func TestVariantRows(t *testing.T) {
+	rows := []Row{
+		{Name: "python", Version: "3.11-bookworm", Release: "bookworm", Images: []Image{
+			{Arch: "amd64", Packages: 42, Compressed: 20_100_000, Uncompressed: 54_000_000},
+			{Arch: "arm64", Packages: 42, Compressed: 19_700_000, Uncompressed: 66_000_000},
+		}},
+		{Name: "python", Version: "3.11-bookworm-dev", Variant: "dev", Release: "bookworm", Shell: true, PackageManager: true, Root: true, Images: []Image{
+			{Arch: "amd64", Packages: 142, Compressed: 142_300_000, Uncompressed: 500_000_000},
+			{Arch: "arm64", Packages: 141, Compressed: 139_000_000, Uncompressed: 490_000_000},
+		}},
+	}
+	if got := Names(rows); len(got) != 1 || got[0] != "python:3.11-bookworm" {
+		t.Fatalf("names %v", got)
+	}
+	var b strings.Builder
+	life := map[string]lifecycle.Release{"bookworm": {Version: "12"}}
+	if err := (Report{Command: "temper catalog report", Rows: rows, Lifecycle: life, LifecycleFrom: "test data"}).Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"1 image streams and 1 variants of them, 4 images.",
+		"| `python:3.11-bookworm` | bookworm (12) | 42 / 42 | 20.1 MB |",
+		"| ↳ `python:3.11-bookworm-dev` (+100 packages, +122.2 MB) | bookworm (12) | 142 / 141 | 142.3 MB | 500.0 MB | 139.0 MB | 490.0 MB | not announced | not announced | shell, package-manager, root |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks\n%s\n---\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "`python:3.11-bookworm-dev`") < strings.Index(out, "`python:3.11-bookworm` |") {
+		t.Error("the variant is not under its runtime")
+	}
+}
