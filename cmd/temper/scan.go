@@ -32,6 +32,8 @@ type scanFlags struct {
 	files                 vuln.Files
 	allowStale            bool
 	layouts               []string
+	images                []string
+	keyFile               string
 }
 
 func newScanCommand(g *globalFlags) *cobra.Command {
@@ -49,7 +51,7 @@ Exit status: 0 every image passes the gate; 20 an image fails it; 1 error
 See docs/scan.md for the matching rules and the JSON schema.`,
 		Example: "  temper vuln update && temper scan examples/catalog\n  temper scan --json --openvex out/vex . | jq '.images[].gate'",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 && len(f.layouts) == 0 {
+			if len(args) == 0 && len(f.layouts) == 0 && len(f.images) == 0 {
 				args = []string{"."}
 			}
 			return runScan(cmd, g, f, args)
@@ -66,6 +68,8 @@ See docs/scan.md for the matching rules and the JSON schema.`,
 	fl.StringVar(&f.files.EPSS, "epss", "", "EPSS CSV `FILE` instead of the kept copy")
 	fl.BoolVar(&f.allowStale, "allow-stale", false, "decide on data older than the policy's max_age")
 	fl.StringArrayVar(&f.layouts, "layout", nil, "also scan a built image in an OCI layout, `DIR:NAME:VERSION` (what its /var/lib/dpkg/status.d says it holds)")
+	fl.StringArrayVar(&f.images, "image", nil, "also scan an image in a registry, `REF` (its SPDX SBOM attestations verified with --key, else its layers' status.d)")
+	fl.StringVar(&f.keyFile, "key", "", "public key (cosign.pub): --image reads the SPDX SBOM attestations signed with it instead of pulling layers")
 	return cmd
 }
 
@@ -77,8 +81,13 @@ type scanResult struct {
 	Gate  *policy.Gate `json:"gate,omitempty"`
 	Error string       `json:"error,omitempty"`
 
-	// digest and distro name a built image (--layout) in its OpenVEX.
-	digest, distro string
+	// ReadFrom says where a built image's packages were read from
+	// (--layout, --image): status.d or spdx-attestation.
+	ReadFrom string `json:"read_from,omitempty"`
+
+	// digest and distro name a built image (--layout, --image) in its
+	// OpenVEX; vexName is its OpenVEX file name when not derived.
+	digest, distro, vexName string
 }
 
 type scanReport struct {
@@ -111,12 +120,21 @@ func runScan(cmd *cobra.Command, g *globalFlags, f scanFlags, args []string) err
 		}
 	}
 	rep := &scanReport{Schema: "temper.scan/v1", Data: db.Data, Images: []*scanResult{}}
-	results := make([]*scanResult, 0, len(defs)+len(f.layouts))
+	results := make([]*scanResult, 0, len(defs)+len(f.layouts)+len(f.images))
 	for _, def := range defs {
 		results = append(results, scanOne(def, db))
 	}
 	for _, l := range f.layouts {
 		results = append(results, scanLayout(l, db))
+	}
+	if len(f.images) > 0 {
+		key, err := scanKey(f.keyFile)
+		if err != nil {
+			return err
+		}
+		for _, ref := range f.images {
+			results = append(results, scanImage(cmd.Context(), ref, key, db))
+		}
 	}
 	for _, r := range results {
 		gate := policy.NotScanned(r.Error)
@@ -233,6 +251,9 @@ func relativeTo(file, name string) string {
 // openvexName is the file an image's OpenVEX document is written to:
 // NAME_DEFINITION, or NAME_VERSION for a built image.
 func openvexName(r *scanResult) string {
+	if r.vexName != "" {
+		return r.vexName
+	}
 	if r.digest != "" {
 		_, ref, _ := strings.Cut(r.Definition, ":")
 		return strings.ReplaceAll(ref, ":", "_") + ".openvex.json"

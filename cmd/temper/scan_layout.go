@@ -35,6 +35,6 @@ func scanLayout(arg string, db *vuln.DB) *scanResult {
 		r.Error = fmt.Sprintf("%s in %s: %v", ref, dir, err)
 		return r
 	}
-	r.Image, r.distro = vuln.Scan(arg, l, db), distro
+	r.Image, r.distro, r.ReadFrom = vuln.Scan(arg, l, db), distro, vuln.FromStatusD
 	return r
 }

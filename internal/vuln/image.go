@@ -19,10 +19,24 @@ const annotationRelease = "dev.temper.debian.release"
 // ImageLock reads what a built image says it holds, as a lock Scan can
 // match: each platform image's /var/lib/dpkg/status.d stanzas (package,
 // version, architecture, and the source, whose version the Source: field
-// gives in parentheses when it differs from the binary's). The release is
-// the index's dev.temper.debian.release annotation. It also returns the
-// purl distro qualifier the image identifies as (for OpenVEX).
+// gives in parentheses when it differs from the binary's), merged over
+// every layer. The release is the index's dev.temper.debian.release
+// annotation. It also returns the purl distro qualifier the image
+// identifies as (for OpenVEX).
 func ImageLock(idx v1.ImageIndex) (*spec.Lock, string, error) {
+	return imageLock(idx, func(d v1.Descriptor) (string, *spec.LockArch, string, string, error) {
+		arch, a, distro, err := statusD(idx, d)
+		return arch, a, distro, FromStatusD, err
+	}, nil)
+}
+
+// platformReader reads one platform image's packages: its architecture,
+// packages, distro and where they were read from.
+type platformReader func(d v1.Descriptor) (arch string, a *spec.LockArch, distro, from string, err error)
+
+// imageLock reads every platform of idx with read; from (when not nil)
+// records where each architecture's packages came from.
+func imageLock(idx v1.ImageIndex, read platformReader, from map[string]string) (*spec.Lock, string, error) {
 	im, err := idx.IndexManifest()
 	if err != nil {
 		return nil, "", err
@@ -36,27 +50,39 @@ func ImageLock(idx v1.ImageIndex) (*spec.Lock, string, error) {
 		if d.Platform == nil {
 			continue
 		}
-		img, err := idx.Image(d.Digest)
+		arch, a, dist, src, err := read(d)
 		if err != nil {
 			return nil, "", err
 		}
-		facts, err := imageFacts(img)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", d.Digest, err)
-		}
-		arch, a := lockArch(facts)
-		if len(a.Packages) == 0 {
-			return nil, "", fmt.Errorf("%s: no /var/lib/dpkg/status.d stanzas", d.Digest)
-		}
 		l.Architectures[arch] = a
-		if facts.Distro != "" {
-			distro = facts.Distro
+		if from != nil {
+			from[arch] = src
+		}
+		if dist != "" {
+			distro = dist
 		}
 	}
 	if len(l.Architectures) == 0 {
 		return nil, "", fmt.Errorf("the image index lists no platform images")
 	}
 	return l, distro, nil
+}
+
+// statusD reads one platform image's status.d over all its layers.
+func statusD(idx v1.ImageIndex, d v1.Descriptor) (string, *spec.LockArch, string, error) {
+	img, err := idx.Image(d.Digest)
+	if err != nil {
+		return "", nil, "", err
+	}
+	facts, err := imageFacts(img)
+	if err != nil {
+		return "", nil, "", fmt.Errorf("%s: %w", d.Digest, err)
+	}
+	arch, a := lockArch(facts)
+	if len(a.Packages) == 0 {
+		return "", nil, "", fmt.Errorf("%s: no /var/lib/dpkg/status.d stanzas", d.Digest)
+	}
+	return arch, a, facts.Distro, nil
 }
 
 // imageFacts merges what every layer of img says about its packages.
@@ -99,13 +125,7 @@ func lockArch(f *sbom.Facts) (string, *spec.LockArch) {
 		}
 	}
 	sort.Slice(a.Packages, func(i, j int) bool { return a.Packages[i].Name < a.Packages[j].Name })
-	arch, n := "all", 0
-	for k, c := range count {
-		if c > n || (c == n && k < arch) {
-			arch, n = k, c
-		}
-	}
-	return arch, a
+	return majority(count), a
 }
 
 // SourceField splits a status Source: field, "name" or "name (version)";
