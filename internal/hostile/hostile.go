@@ -125,4 +125,18 @@ var Scripts = map[string]string{
 	// function that calls itself from a loop.
 	"endless":      "l=\"" + strings.Repeat("x ", 1000) + "\"\nfor a in $l; do for b in $l; do for c in $l; do ucf /a /b; done; done; done\n",
 	"endless-func": "f() { for i in 1 2 3; do f; done; }\nf\n",
+	// Cheap steps that each cost a lot: a 512 KiB string copied, a
+	// 32 Ki-field list passed to a function and "$*" joined, in loops of
+	// 10^9 iterations; a case pattern that path.Match tries at every
+	// position of a 512 KiB string. Found by fuzzing: a run of heredoc
+	// operators, which the lexer once rescanned for each one.
+	"copying":  big + "for a in $l; do for b in $l; do y=\"$x\"; done; done\nucf /a /b\n",
+	"list-arg": big + "g() { :; }\nf() { for a in $l; do g $l; y=\"$*\"; done; }\nf $l\nucf /a /b\n",
+	"matching": big + "for a in $l; do case \"$x\" in *" + strings.Repeat("a", 1000) + "b) ucf /a /b ;; esac; done\n",
+	"heredocs": "ucf /a /b\ncat " + strings.Repeat("<<", 400000) + "\nucf /c /d\n",
 }
+
+// big sets x to 512 KiB of "a" and l to a list of 32768 fields, by
+// doubling.
+const big = "x=a\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do x=\"$x$x\"; done\n" +
+	"l=\"1 \"\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do l=\"$l$l\"; done\n"

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/temper-dev/temper/internal/limits"
@@ -24,6 +25,13 @@ const (
 	// clockEvery is how many steps pass between looks at the clock and
 	// the context.
 	clockEvery = 1024
+	// bytesPerStep is how much bulk work (bytes copied or scanned, list
+	// fields copied) counts as one step: a step budget that bounds steps
+	// must also bound what one step costs, or a loop copying a 1 MiB
+	// string 200000 times would run for minutes within its steps.
+	bytesPerStep = 1024
+	// fieldCost is what one field of a copied list counts, in bytes.
+	fieldCost = 16
 )
 
 type evaluator struct {
@@ -33,13 +41,18 @@ type evaluator struct {
 	args  []string
 	calls Calls
 	steps int
+	work  int // bulk work not yet counted as a step, in bytes
 	depth int
+	// nextClock is the step count at which the clock and the context
+	// are looked at next.
+	nextClock int
 	// The budgets (internal/limits) and what stopped the evaluation.
 	maxSteps    int
 	maxString   int
 	deadline    time.Time
 	ctx         context.Context
 	stop        string
+	interrupted bool // the wall clock or the context stopped it
 	deepSkipped bool
 	// Control flow: exit or return, and how many loops break or
 	// continue leaves.
@@ -72,14 +85,40 @@ func (e *evaluator) halt(format string, args ...any) {
 // step counts one step against the budgets and reports whether the
 // evaluation may go on.
 func (e *evaluator) step() bool {
-	e.steps++
+	return e.advance(1)
+}
+
+// charge counts bulk work of n bytes (a string copied or scanned, a list
+// copied: listCost) against the step budget, one step per bytesPerStep,
+// and reports whether the evaluation may go on. The work is charged
+// before it is done, so the budget bounds the time a script takes, and
+// where it stops depends on the script only.
+func (e *evaluator) charge(n int) bool {
+	e.work += n
+	steps := e.work / bytesPerStep
+	e.work %= bytesPerStep
+	return e.advance(steps)
+}
+
+// listCost is the work of copying a list of fields holding size bytes.
+func listCost(fields, size int) int { return fields*fieldCost + size }
+
+func (e *evaluator) advance(steps int) bool {
+	if e.stop != "" {
+		return false
+	}
+	e.steps += steps
 	if e.steps > e.maxSteps {
 		e.halt("step budget of %d exhausted (TEMPER_LIMIT_SCRIPT_STEPS): the script's remaining commands were skipped", e.maxSteps)
+		return false
 	}
-	if e.steps%clockEvery == 0 {
+	if e.steps >= e.nextClock {
+		e.nextClock = e.steps + clockEvery
 		if e.ctx != nil && e.ctx.Err() != nil {
+			e.interrupted = true
 			e.halt("canceled: %v", context.Cause(e.ctx))
 		} else if time.Now().After(e.deadline) {
+			e.interrupted = true
 			e.halt("wall-clock budget exhausted (TEMPER_LIMIT_SCRIPT_TIME) after %d steps: the script's remaining commands were skipped", e.steps)
 		}
 	}
@@ -182,7 +221,7 @@ func (e *evaluator) forLoop(n *forLoop) bool {
 			values = append(values, fields...)
 			size += listBytes(fields)
 		}
-		if !e.listFits(len(values), size) {
+		if !e.listFits(len(values), size) || !e.charge(listCost(len(fields), 0)) {
 			return true
 		}
 	}
@@ -221,6 +260,11 @@ func (e *evaluator) caseStmt(n *caseStmt) bool {
 			pat, ok := e.expandString(pw)
 			if !ok {
 				continue
+			}
+			// path.Match is greedy per "*" but tries every position
+			// for each chunk: up to len(pat)*len(s) byte comparisons.
+			if !e.charge(len(pat) + len(s) + matchCost(pat, s)) {
+				return true
 			}
 			if m, err := path.Match(pat, s); err == nil && m || pat == s {
 				return e.run(it.body)
@@ -272,7 +316,7 @@ func (e *evaluator) expandArgs(words []word) (args []string, known bool) {
 		}
 		args = append(args, fields...)
 		size += listBytes(fields)
-		if !e.listFits(len(args), size) {
+		if !e.listFits(len(args), size) || !e.charge(listCost(len(fields), 0)) {
 			return nil, false
 		}
 	}
@@ -282,6 +326,9 @@ func (e *evaluator) expandArgs(words []word) (args []string, known bool) {
 // call runs a function the script defined with args as its positional
 // parameters.
 func (e *evaluator) call(body node, args []string) bool {
+	if !e.charge(listCost(len(args), 0)) {
+		return true
+	}
 	saved := e.args
 	e.args = append([]string(nil), args...)
 	ok := e.exec(body)
@@ -301,6 +348,18 @@ func (e *evaluator) listFits(fields, size int) bool {
 		return false
 	}
 	return e.stringFits(size)
+}
+
+// matchCost is the worst case of path.Match(pat, s) beyond reading both:
+// a pattern with a "*" may compare each chunk at every position of s.
+func matchCost(pat, s string) int {
+	if !strings.ContainsAny(pat, "*") || len(pat) == 0 {
+		return 0
+	}
+	if len(s) > (1<<40)/len(pat) { // beyond any budget; no overflow
+		return 1 << 40
+	}
+	return len(pat) * len(s)
 }
 
 func listBytes(list []string) int {

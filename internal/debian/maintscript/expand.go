@@ -11,7 +11,7 @@ import (
 
 // lookup returns a parameter's value and whether it is set. $0 is
 // "postinst": temper evaluates postinsts only. $$, $! and $- are never
-// known.
+// known. Joining $@ is charged to the step budget.
 func (e *evaluator) lookup(name string) (string, bool) {
 	if name[0] >= '0' && name[0] <= '9' {
 		i, _ := strconv.Atoi(name)
@@ -25,6 +25,9 @@ func (e *evaluator) lookup(name string) (string, bool) {
 	}
 	switch name {
 	case "@", "*":
+		if !e.charge(listCost(len(e.args), listBytes(e.args))) {
+			return "", false
+		}
 		return strings.Join(e.args, " "), true
 	case "#":
 		return strconv.Itoa(len(e.args)), true
@@ -47,7 +50,8 @@ func (e *evaluator) value(p part) string {
 }
 
 // expand performs parameter expansion and field splitting on a word. It
-// reports false when part of the word cannot be known.
+// reports false when part of the word cannot be known. Every byte it
+// copies and every field it makes is charged to the step budget first.
 func (e *evaluator) expand(w word) ([]string, bool) {
 	var fields []string
 	var cur strings.Builder
@@ -56,7 +60,7 @@ func (e *evaluator) expand(w word) ([]string, bool) {
 	for _, p := range w {
 		switch p.kind {
 		case pLit:
-			if !e.stringFits(cur.Len() + len(p.text)) {
+			if !e.stringFits(cur.Len()+len(p.text)) || !e.charge(len(p.text)) {
 				return nil, false
 			}
 			cur.WriteString(p.text)
@@ -65,7 +69,7 @@ func (e *evaluator) expand(w word) ([]string, bool) {
 			ok = false
 		case pVar:
 			v := e.value(p)
-			if !e.stringFits(cur.Len() + len(v)) {
+			if !e.stringFits(cur.Len()+len(v)) || !e.charge(len(v)) {
 				return nil, false
 			}
 			if p.quoted {
@@ -73,7 +77,11 @@ func (e *evaluator) expand(w word) ([]string, bool) {
 				have = true
 				continue
 			}
-			for i, f := range strings.Fields(v) {
+			split := strings.Fields(v)
+			if !e.charge(listCost(len(split), 0)) {
+				return nil, false
+			}
+			for i, f := range split {
 				if i > 0 || startsWithIFS(v) {
 					if have {
 						fields = append(fields, cur.String())
@@ -93,7 +101,7 @@ func (e *evaluator) expand(w word) ([]string, bool) {
 	if have {
 		fields = append(fields, cur.String())
 	}
-	if !e.listFits(len(fields), listBytes(fields)) {
+	if !e.listFits(len(fields), listBytes(fields)) || !e.charge(listCost(len(fields), 0)) {
 		return nil, false
 	}
 	return fields, ok
@@ -113,7 +121,7 @@ func (e *evaluator) expandString(w word) (string, bool) {
 	for _, p := range w {
 		switch p.kind {
 		case pLit:
-			if !e.stringFits(b.Len() + len(p.text)) {
+			if !e.stringFits(b.Len()+len(p.text)) || !e.charge(len(p.text)) {
 				return "", false
 			}
 			b.WriteString(p.text)
@@ -121,7 +129,7 @@ func (e *evaluator) expandString(w word) (string, bool) {
 			return "", false
 		case pVar:
 			v := e.value(p)
-			if !e.stringFits(b.Len() + len(v)) {
+			if !e.stringFits(b.Len()+len(v)) || !e.charge(len(v)) {
 				return "", false
 			}
 			b.WriteString(v)

@@ -130,19 +130,30 @@ func (l *lexer) next() token {
 // it also reads the delimiter word that follows and remembers it, so
 // that the body, which starts on the next line, is skipped; the token
 // then says the delimiter is consumed (a "#" suffix).
+//
+// The delimiter is read here, without calling next: a run of "<<<<<<..."
+// would otherwise recurse once per operator and rescan the rest of the
+// run for each one (quadratic time, a stack as deep as the run).
 func (l *lexer) opToken(op string) token {
 	if op == "<<" || op == "<<-" {
-		save := l.i
-		t := l.next()
-		if t.kind == tWord {
+		j := l.i
+		for j < len(l.s) && isBlank(l.s[j]) {
+			j++
+		}
+		if j < len(l.s) && !isMeta(l.s[j]) && l.s[j] != '#' {
+			save := l.i
+			l.i = j
+			if l.operator() != "" { // "<< 2>x": a redirection, not a delimiter
+				l.i = save
+				return token{kind: tOp, op: op}
+			}
 			var b strings.Builder
-			for _, p := range t.w {
+			for _, p := range l.word() {
 				b.WriteString(p.text)
 			}
 			l.heredoc = append(l.heredoc, heredocSpec{delim: b.String(), strip: op == "<<-"})
 			return token{kind: tOp, op: op + "#"}
 		}
-		l.i = save
 	}
 	return token{kind: tOp, op: op}
 }

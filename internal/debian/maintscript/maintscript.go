@@ -23,7 +23,10 @@
 // the wall clock (internal/limits). A script that exceeds a budget stops
 // there, keeping the calls it made before, and Calls.Stopped says why;
 // every budget but the wall clock counts steps of the script, so the same
-// script always stops at the same place.
+// script always stops at the same place. A step's cost is bounded too:
+// bulk work (bytes copied or scanned, fields of a list) is charged to the
+// step budget, one step per KiB, so that the step budget alone ends any
+// script in well under a second and the wall clock is a last resort.
 package maintscript
 
 import (
@@ -59,6 +62,12 @@ type Calls struct {
 	// that point are missing, and the caller should warn, naming the
 	// package.
 	Stopped string
+	// Interrupted is set when Stopped is the wall clock's or a canceled
+	// Env.Context's doing: where the evaluation stopped then depends on
+	// the machine and the moment, not on the script. Every other stop
+	// (steps, whose count includes the bytes copied, sizes, nesting) is
+	// reproducible: the same script always stops at the same place.
+	Interrupted bool
 }
 
 // Alternative is one `update-alternatives --install` call.
@@ -105,6 +114,7 @@ func Evaluate(script string, env Env) Calls {
 		e.stop = fmt.Sprintf("nesting deeper than %d levels: the commands from there on were skipped", maxParseDepth)
 	}
 	e.calls.Stopped = e.stop
+	e.calls.Interrupted = e.interrupted
 	if e.stop == "" && e.deepSkipped {
 		e.calls.Stopped = fmt.Sprintf("recursion deeper than %d levels: the deeper commands were skipped", maxDepth)
 	}

@@ -169,6 +169,9 @@ func (p *parser) andOr() node {
 			if len(ao.pipes) == 0 {
 				return nil
 			}
+			// "a &&" with nothing after it: the dangling operator
+			// joins nothing.
+			ao.ops = ao.ops[:len(ao.pipes)-1]
 			break
 		}
 		ao.pipes = append(ao.pipes, pl)

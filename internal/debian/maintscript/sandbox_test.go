@@ -12,8 +12,9 @@ import (
 	"github.com/temper-dev/temper/internal/limits"
 )
 
-// Every hostile script ends, within bounded memory, with Stopped saying
-// why, and stops at the same place every time.
+// Every hostile script ends, within bounded memory and bounded work (the
+// bytes it allocates: copying a string counts against the step budget),
+// with Stopped saying why, and stops at the same place every time.
 func TestSandbox(t *testing.T) {
 	deep := strings.Repeat("if true; then ", 50000) + "ucf /x /y" + strings.Repeat("; fi", 50000)
 	deepSubst := "ucf /a /b\nx=\"" + strings.Repeat("$(\"", 200000) + strings.Repeat("\")", 200000) + "\"\nucf /c /d\n"
@@ -34,6 +35,10 @@ func TestSandbox(t *testing.T) {
 		"doubling-list": {hostile.Scripts["doubling-list"], "", 0},
 		"endless":       {hostile.Scripts["endless"], "more than 4096 update-alternatives and ucf calls", 4096},
 		"endless-func":  {hostile.Scripts["endless-func"], "step budget of 200000 exhausted", 0},
+		"copying":       {hostile.Scripts["copying"], "step budget of 200000 exhausted", 0},
+		"list-arg":      {hostile.Scripts["list-arg"], "step budget of 200000 exhausted", 0},
+		"matching":      {hostile.Scripts["matching"], "step budget of 200000 exhausted", 0},
+		"heredocs":      {hostile.Scripts["heredocs"], "", 2},
 		"fields":        {"x=\"" + strings.Repeat("a ", 500000) + "\"\nfor i in $x $x; do :; done\n", "a word list longer than 65536 fields", 0},
 	}
 	for name, tc := range cases {
