@@ -92,6 +92,12 @@ func remove(p string) bool {
 	if err1 != nil || err2 != nil || !os.SameFile(fi, cur) {
 		return false
 	}
+	// A hard link to a file that has another name (a layout blob being
+	// linked from the layer cache) cannot be told from a live writer's by
+	// its lock, and removing it frees no space: left alone.
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
+		return false
+	}
 	// An empty file a moment old may be a live writer's between
 	// os.CreateTemp and its flock: left for the next run.
 	if fi.Size() == 0 && time.Since(fi.ModTime()) < time.Second {

@@ -64,3 +64,22 @@ func TestCleanAfterKill(t *testing.T) {
 		t.Errorf("removed %d after the kill, want 1", n)
 	}
 }
+
+// A temporary name that is a hard link to a file with another name (a
+// layout blob linked from the layer cache while it is checked) is left
+// alone: its lock cannot tell a live linker from a dead one.
+func TestCleanSkipsHardLinks(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "cached")
+	os.WriteFile(src, []byte("layer"), 0o644)
+	link := filepath.Join(dir, ".tmp-abc-link-1")
+	if err := os.Link(src, link); err != nil {
+		t.Skip(err)
+	}
+	if n := Clean(dir, ".tmp-"); n != 0 {
+		t.Errorf("removed %d, want 0", n)
+	}
+	if _, err := os.Stat(link); err != nil {
+		t.Error(err)
+	}
+}
