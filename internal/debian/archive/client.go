@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/temper-dev/temper/internal/debian/fetch"
 	"github.com/temper-dev/temper/internal/debian/index"
 	"github.com/temper-dev/temper/internal/debian/release"
+	"github.com/temper-dev/temper/internal/limits"
 )
 
 // maxInRelease bounds how much we read for one InRelease file; Debian's
@@ -223,6 +225,10 @@ func (c *Client) IndexData(ctx context.Context, s *Suite, component, arch string
 	if c.cfg.Offline {
 		return nil, src, fmt.Errorf("%s %s: not in the cache for offline use; run once with network access", s.Ref.Name, path)
 	}
+	maxIndex := limits.Get().Index
+	if hasPlain && plain.Size > maxIndex {
+		return nil, src, indexLimit(s.Ref.Name, path+" ("+strconv.FormatInt(plain.Size, 10)+" bytes, says the signed Release)", maxIndex)
+	}
 	for _, ext := range []string{".xz", ".gz", ".zst", ""} {
 		fh, ok := s.Release.Lookup(path + ext)
 		if !ok || (ext == "" && !hasPlain) {
@@ -241,7 +247,10 @@ func (c *Client) IndexData(ctx context.Context, s *Suite, component, arch string
 					return nil, src, err
 				}
 			}
-			data, err := decompress(ext, comp)
+			data, err := decompress(ext, comp, maxIndex)
+			if errors.Is(err, errTooLarge) {
+				return nil, src, indexLimit(s.Ref.Name, fh.Path+" decompressed", maxIndex)
+			}
 			if err != nil {
 				return nil, src, fmt.Errorf("%s: decompressing %s: %w", s.Ref.Name, fh.Path, err)
 			}
@@ -255,7 +264,12 @@ func (c *Client) IndexData(ctx context.Context, s *Suite, component, arch string
 			}
 			return nil, src, err
 		}
-		data, err := decompress(ext, comp)
+		// More than the signed Release's size is a mismatch already:
+		// decompressing stops one byte past it.
+		data, err := decompress(ext, comp, plain.Size)
+		if errors.Is(err, errTooLarge) {
+			return nil, src, fmt.Errorf("%s: uncompressed index is larger than the signed Release's %d bytes; the mirror is inconsistent, try again later or use another mirror", url, plain.Size)
+		}
 		if err != nil {
 			return nil, src, fmt.Errorf("%s: decompressing %s: %w", url, fh.Path, err)
 		}
@@ -291,7 +305,7 @@ func (c *Client) download(ctx context.Context, s *Suite, fh release.FileHash) ([
 		var buf bytes.Buffer
 		err := c.cfg.HTTP.Get(ctx, url, func() (io.Writer, error) {
 			buf.Reset()
-			buf.Grow(int(min(fh.Size, 1<<30)))
+			buf.Grow(int(min(fh.Size, 8<<20))) // a claimed size is not an allocation
 			return &limitedWriter{w: &buf, n: fh.Size}, nil
 		})
 		if err != nil {
@@ -328,10 +342,25 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func decompress(ext string, data []byte) ([]byte, error) {
+// errTooLarge is decompress's error for output past its limit.
+var errTooLarge = errors.New("decompressed data past the limit")
+
+// indexLimit is the error of an index past the per-index limit.
+func indexLimit(what, where string, max int64) error {
+	return &limits.Error{What: what, Where: where,
+		Limit: "the per-index limit of " + limits.Human(max) + " (TEMPER_LIMIT_INDEX)"}
+}
+
+// decompress decompresses data, counting while it reads: past max bytes
+// of output it stops with errTooLarge, having allocated at most max+1
+// bytes (a few kilobytes of xz can claim gigabytes of zeros).
+func decompress(ext string, data []byte, max int64) ([]byte, error) {
 	var r io.Reader
 	switch ext {
 	case "":
+		if int64(len(data)) > max {
+			return nil, errTooLarge
+		}
 		return data, nil
 	case ".xz":
 		xr, err := xz.NewReader(bytes.NewReader(data))
@@ -357,9 +386,13 @@ func decompress(ext string, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("unknown compression %q", ext)
 	}
 	var out bytes.Buffer
-	out.Grow(len(data) * 6)
-	if _, err := io.Copy(&out, r); err != nil {
+	out.Grow(int(min(int64(len(data))*6, max+1)))
+	n, err := io.Copy(&out, io.LimitReader(r, max+1))
+	if err != nil {
 		return nil, err
+	}
+	if n > max {
+		return nil, errTooLarge
 	}
 	return out.Bytes(), nil
 }
