@@ -38,6 +38,7 @@
 package assemble
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
@@ -62,6 +63,11 @@ type Input struct {
 	// in a variant that keeps the package manager (dpkgdb.go); unused
 	// otherwise.
 	AptArchive, AptSecurity string
+	// Context, when set, stops assembly when it is canceled (SIGINT or
+	// SIGTERM): unpacking stops between reads, the maintainer-script
+	// evaluator between steps, and Assemble returns the cause. Nil means
+	// never canceled.
+	Context context.Context
 }
 
 // Report says what Assemble did beyond unpacking.
@@ -98,7 +104,11 @@ func Assemble(in Input) (*rootfs.FS, *Report, error) {
 				debs[i].Package.Name, debs[i-1].Package.Version, debs[i].Package.Version)
 		}
 	}
-	pkgs, err := readAll(debs, in.Arch)
+	ctx := in.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	pkgs, err := readAll(ctx, debs, in.Arch)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,13 +134,28 @@ func Assemble(in Input) (*rootfs.FS, *Report, error) {
 		b.writable,
 	}
 	for _, step := range steps {
+		if err := canceled(ctx); err != nil {
+			return nil, nil, err
+		}
 		if err := step(); err != nil {
 			return nil, nil, err
 		}
 	}
+	if err := canceled(ctx); err != nil {
+		return nil, nil, err
+	}
 	b.relaxed()
 	b.report.Env = append([]string{"PATH=" + DefaultPath}, b.report.Env...)
 	return b.fs, b.report, nil
+}
+
+// canceled is the error of a canceled ctx: assembly stopped, with its
+// cause (the signal).
+func canceled(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return fmt.Errorf("build: assembly stopped: %w", context.Cause(ctx))
 }
 
 type builder struct {

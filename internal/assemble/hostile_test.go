@@ -2,9 +2,11 @@ package assemble
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/temper-dev/temper/internal/hostile"
 	"github.com/temper-dev/temper/internal/limits"
@@ -65,5 +67,30 @@ func TestImageLimit(t *testing.T) {
 	var le *limits.Error
 	if !errors.As(err, &le) || !strings.Contains(err.Error(), "per-image limit of 100 KiB (TEMPER_LIMIT_IMAGE) for amd64") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// A canceled context stops assembly: before it starts, and inside a
+// postinst that would run for an hour on its budgets (an endless script
+// with the step budget and the wall clock lifted), with the cause.
+func TestCanceled(t *testing.T) {
+	defer limits.Set(limits.Limits{ScriptSteps: 1 << 62, ScriptTime: time.Hour})()
+	d := rawDeb("evil", hostile.Tar(&tar.Header{Name: "./usr/", Typeflag: tar.TypeDir, Mode: 0o755}),
+		map[string]string{"postinst": "#!/bin/sh\n# ucf update-alternatives\n" + hostile.Scripts["endless-func"]})
+	sigterm := errors.New("terminated")
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(sigterm)
+	_, _, err := Assemble(Input{Def: def(), Arch: "amd64", Release: "bookworm", Debs: []Deb{d}, Context: ctx})
+	if !errors.Is(err, sigterm) || !strings.Contains(err.Error(), "assembly stopped: terminated") {
+		t.Fatalf("canceled before: got %v", err)
+	}
+
+	ctx, cancel = context.WithCancelCause(context.Background())
+	timer := time.AfterFunc(200*time.Millisecond, func() { cancel(sigterm) })
+	defer timer.Stop()
+	_, _, err = Assemble(Input{Def: def(), Arch: "amd64", Release: "bookworm", Debs: []Deb{d}, Context: ctx})
+	if !errors.Is(err, sigterm) {
+		t.Fatalf("canceled in the postinst: got %v", err)
 	}
 }

@@ -20,7 +20,8 @@ func (b *builder) postinstEnv(p *pkg) maintscript.Env {
 			"DPKG_MAINTSCRIPT_NAME":    "postinst",
 			"DPKG_ROOT":                "",
 		},
-		Args: []string{"configure", ""},
+		Args:    []string{"configure", ""},
+		Context: b.in.Context,
 	}
 }
 

@@ -2,6 +2,7 @@ package assemble
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -39,7 +40,7 @@ type pkg struct {
 // limit, and the ratio to the .debs' compressed size), counted as they are
 // read, so that the parallel readers stop at the limit instead of
 // holding what it refuses.
-func readAll(debs []Deb, arch string) ([]*pkg, error) {
+func readAll(ctx context.Context, debs []Deb, arch string) ([]*pkg, error) {
 	out := make([]*pkg, len(debs))
 	errs := make([]error, len(debs))
 	budget := newImageBudget(debs, arch)
@@ -47,11 +48,17 @@ func readAll(debs []Deb, arch string) ([]*pkg, error) {
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range debs {
 		g.Go(func() error {
-			out[i], errs[i] = readDeb(debs[i], budget)
+			if ctx.Err() != nil {
+				return nil
+			}
+			out[i], errs[i] = readDeb(ctx, debs[i], budget)
 			return nil // kept in errs, so that the others go on
 		})
 	}
 	g.Wait()
+	if err := canceled(ctx); err != nil {
+		return nil, err // one error, not one per package
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -65,7 +72,7 @@ func debName(lp Deb) string {
 	return fmt.Sprintf("%s_%s_%s.deb", lp.Package.Name, lp.Package.Version, lp.Package.Architecture)
 }
 
-func readDeb(d Deb, budget *imageBudget) (*pkg, error) {
+func readDeb(ctx context.Context, d Deb, budget *imageBudget) (*pkg, error) {
 	lp := d.Package
 	id := fmt.Sprintf("%s %s (%s)", lp.Name, lp.Version, lp.Architecture)
 	f, err := deb.Open(debName(d), d.Data)
@@ -100,6 +107,10 @@ func readDeb(d Deb, budget *imageBudget) (*pkg, error) {
 		}
 	}
 	err = f.Walk(func(hdr *tar.Header, r io.Reader) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r = ctxReader{ctx, r}
 		if err := budget.take(hdr.Size, id, f.DataMember(), hdr.Name); err != nil {
 			return err
 		}
@@ -122,6 +133,20 @@ func readDeb(d Deb, budget *imageBudget) (*pkg, error) {
 		return nil, fmt.Errorf("build: package %s: %w", id, err)
 	}
 	return p, nil
+}
+
+// ctxReader stops a read (a member being decompressed) once its context
+// is canceled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // tarEntry turns a data.tar header into an image entry; ok is false for
