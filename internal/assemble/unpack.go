@@ -29,12 +29,14 @@ func (b *builder) unpack() error {
 		}
 	}
 	b.hardlinks = map[string]*rootfs.Entry{}
+	div := b.diversions()
 	for _, p := range b.pkgs {
 		for _, s := range p.special {
 			b.report.Warnings = append(b.report.Warnings, fmt.Sprintf("package %s: %s is a device node or fifo; images hold none, it was left out", p.name, s))
 		}
 		for i := range p.entries {
 			e := p.entries[i]
+			divert(div, p, &e)
 			if err := b.place(p, &e); err != nil {
 				return fmt.Errorf("build: package %s: %s: %w", p.name, "/"+e.Path, err)
 			}

@@ -13,9 +13,9 @@ import (
 // be known: such a call is not recorded and such a test is true.
 func (e *evaluator) builtin(args []string, known bool) (ok, handled bool) {
 	switch args[0] {
-	case "update-alternatives", "ucf":
-		if len(e.calls.Alternatives)+len(e.calls.UCF) >= maxCalls {
-			e.halt("more than %d update-alternatives and ucf calls: the script's remaining commands were skipped", maxCalls)
+	case "update-alternatives", "ucf", "dpkg-divert":
+		if len(e.calls.Alternatives)+len(e.calls.UCF)+len(e.calls.Diversions) >= maxCalls {
+			e.halt("more than %d update-alternatives, ucf and dpkg-divert calls: the script's remaining commands were skipped", maxCalls)
 			return true, true
 		}
 	}
@@ -31,6 +31,13 @@ func (e *evaluator) builtin(args []string, known bool) (ok, handled bool) {
 		if known {
 			if in, ok := parseUCF(args[1:]); ok {
 				e.calls.UCF = append(e.calls.UCF, in)
+			}
+		}
+		return true, true
+	case "dpkg-divert":
+		if known {
+			if d, ok := parseDivert(args[1:], e.vars["DPKG_MAINTSCRIPT_PACKAGE"]); ok {
+				e.calls.Diversions = append(e.calls.Diversions, d)
 			}
 		}
 		return true, true

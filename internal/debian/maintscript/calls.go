@@ -64,3 +64,46 @@ func parseUCF(args []string) (UCF, bool) {
 	}
 	return UCF{New: paths[0], Dest: paths[1]}, true
 }
+
+// parseDivert reads `dpkg-divert [options] [--add] FILE`: only additions
+// are returned (--remove, --list, --truename, ... are not). Without
+// --divert the copy goes to FILE.distrib; without --package or --local
+// the diverting package is the script's own (DPKG_MAINTSCRIPT_PACKAGE),
+// as dpkg-divert itself assumes.
+func parseDivert(args []string, self string) (Diversion, bool) {
+	d := Diversion{Package: self}
+	var files []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; a {
+		case "--add":
+		case "--divert", "--package":
+			if i+1 >= len(args) {
+				return d, false
+			}
+			if a == "--divert" {
+				d.To = args[i+1]
+			} else {
+				d.Package = args[i+1]
+			}
+			i++
+		case "--local":
+			d.Package = ""
+		case "--admindir", "--instdir", "--root":
+			i++
+		case "--rename", "--no-rename", "--quiet", "--test":
+		default:
+			if strings.HasPrefix(a, "-") {
+				return d, false // --remove, --list, --listpackage, --truename, ...
+			}
+			files = append(files, a)
+		}
+	}
+	if len(files) != 1 || !strings.HasPrefix(files[0], "/") {
+		return d, false
+	}
+	d.Path = files[0]
+	if d.To == "" {
+		d.To = d.Path + ".distrib"
+	}
+	return d, strings.HasPrefix(d.To, "/")
+}

@@ -56,6 +56,7 @@ type Env struct {
 type Calls struct {
 	Alternatives []Alternative
 	UCF          []UCF
+	Diversions   []Diversion
 	// Stopped is empty when the script was evaluated to its end, and
 	// otherwise says which budget cut it short ("nesting deeper than 200
 	// levels", "step budget of 200000 exhausted", ...): the calls after
@@ -92,6 +93,15 @@ func (a Alternative) String() string {
 // package's pristine configuration file NEW to the conffile DEST.
 type UCF struct {
 	New, Dest string
+}
+
+// Diversion is one `dpkg-divert --add` call: every package but Package
+// installs its copy of Path at To instead (Package "" diverts every
+// package's copy: --local). postgresql-common's preinst diverts
+// libpq-dev's /usr/bin/pg_config to /usr/bin/pg_config.libpq-dev, for
+// example, so that both packages install.
+type Diversion struct {
+	Path, To, Package string
 }
 
 // Evaluate walks script in env and returns the calls it would make.
