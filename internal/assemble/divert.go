@@ -33,25 +33,48 @@ func (b *builder) preinstEnv(p *pkg) maintscript.Env {
 	return env
 }
 
-// diversions evaluates every preinst that calls dpkg-divert and returns
-// the additions by image path; the first package (in package order) to
-// divert a path wins, as dpkg refuses a second diversion of it.
+// diversions evaluates every preinst and postinst that calls
+// dpkg-divert and returns the diversions still in place after a fresh
+// install, by image path: the first package (in package order) to divert
+// a path wins, as dpkg refuses a second diversion of it, and a diversion
+// a postinst removes again (trixie's /usr-merge transition does this)
+// does not count.
 func (b *builder) diversions() map[string]diversion {
 	div := map[string]diversion{}
+	removed := map[string]bool{}
 	for _, p := range b.pkgs {
-		script, ok := p.control["preinst"]
-		if !ok || !bytes.Contains(script, []byte("dpkg-divert")) {
-			continue
-		}
-		for _, d := range maintscript.Evaluate(string(script), b.preinstEnv(p)).Diversions {
-			from, to := imagePath(d.Path), imagePath(d.To)
-			if _, taken := div[from]; taken || from == "" || to == "" {
+		for _, c := range b.divertCalls(p) {
+			from, to := imagePath(c.Path), imagePath(c.To)
+			if from == "" || to == "" {
 				continue
 			}
-			div[from] = diversion{to: to, exempt: d.Package}
+			if c.Remove {
+				removed[from] = true
+			} else if _, taken := div[from]; !taken {
+				div[from] = diversion{to: to, exempt: c.Package}
+			}
 		}
 	}
+	for p := range removed {
+		delete(div, p)
+	}
 	return div
+}
+
+// divertCalls are p's dpkg-divert calls on a fresh install: its preinst
+// ("install"), then its postinst ("configure").
+func (b *builder) divertCalls(p *pkg) []maintscript.Diversion {
+	var calls []maintscript.Diversion
+	for _, s := range []struct {
+		name string
+		env  maintscript.Env
+	}{{"preinst", b.preinstEnv(p)}, {"postinst", b.postinstEnv(p)}} {
+		script, ok := p.control[s.name]
+		if ok && bytes.Contains(script, []byte("dpkg-divert")) {
+			calls = append(calls, maintscript.Evaluate(string(script), s.env).Diversions...)
+		}
+	}
+	return calls
 }
 
 // imagePath turns an absolute path from a script into the tree's form:
@@ -71,6 +94,9 @@ func imagePath(p string) string {
 func divert(div map[string]diversion, p *pkg, e *rootfs.Entry) {
 	if len(div) == 0 || e.Path == "" {
 		return
+	}
+	if e.Kind == rootfs.Dir {
+		return // dpkg diverts files, never directories
 	}
 	if d, ok := div[imagePath(e.Path)]; ok && d.exempt != p.name {
 		e.Path = d.to

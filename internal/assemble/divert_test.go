@@ -24,6 +24,14 @@ func TestDiversion(t *testing.T) {
 			t.Errorf("order %s first: the diverted copy holds %q", order[0].name, got)
 		}
 	}
+	// A diversion the postinst removes again (trixie's /usr-merge dance)
+	// is not in place after the install: the files conflict again.
+	removing := common
+	removing.scripts = map[string]string{"preinst": preinst,
+		"postinst": "#!/bin/sh\ndpkg-divert --package postgresql-common --remove --rename --divert /usr/bin/pg_config.libpq-dev /usr/bin/pg_config\n"}
+	if err := assembleErr(t, nil, removing, libpq); err == nil || !strings.Contains(err.Error(), "pg_config") {
+		t.Errorf("diversion removed by the postinst: err %v, want a conflict on pg_config", err)
+	}
 	// Without the preinst the two files conflict: the diversion is what
 	// makes them install.
 	common.scripts = nil

@@ -65,8 +65,8 @@ func parseUCF(args []string) (UCF, bool) {
 	return UCF{New: paths[0], Dest: paths[1]}, true
 }
 
-// parseDivert reads `dpkg-divert [options] [--add] FILE`: only additions
-// are returned (--remove, --list, --truename, ... are not). Without
+// parseDivert reads `dpkg-divert [options] [--add|--remove] FILE`:
+// additions and removals are returned (--list, --truename, ... are not). Without
 // --divert the copy goes to FILE.distrib; without --package or --local
 // the diverting package is the script's own (DPKG_MAINTSCRIPT_PACKAGE),
 // as dpkg-divert itself assumes.
@@ -76,6 +76,8 @@ func parseDivert(args []string, self string) (Diversion, bool) {
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; a {
 		case "--add":
+		case "--remove":
+			d.Remove = true
 		case "--divert", "--package":
 			if i+1 >= len(args) {
 				return d, false
@@ -93,7 +95,7 @@ func parseDivert(args []string, self string) (Diversion, bool) {
 		case "--rename", "--no-rename", "--quiet", "--test":
 		default:
 			if strings.HasPrefix(a, "-") {
-				return d, false // --remove, --list, --listpackage, --truename, ...
+				return d, false // --list, --listpackage, --truename, ...
 			}
 			files = append(files, a)
 		}

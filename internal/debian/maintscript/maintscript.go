@@ -95,13 +95,17 @@ type UCF struct {
 	New, Dest string
 }
 
-// Diversion is one `dpkg-divert --add` call: every package but Package
+// Diversion is one `dpkg-divert --add` (or --remove) call: every package but Package
 // installs its copy of Path at To instead (Package "" diverts every
 // package's copy: --local). postgresql-common's preinst diverts
 // libpq-dev's /usr/bin/pg_config to /usr/bin/pg_config.libpq-dev, for
 // example, so that both packages install.
 type Diversion struct {
 	Path, To, Package string
+	// Remove is set for `dpkg-divert --remove`: the diversion of Path
+	// ends (the trixie /usr-merge transition adds diversions in preinst
+	// and removes them in postinst).
+	Remove bool
 }
 
 // Evaluate walks script in env and returns the calls it would make.

@@ -39,7 +39,8 @@ func TestDiversions(t *testing.T) {
 			[]maintscript.Diversion{{Path: "/usr/bin/x", To: "/usr/bin/x.distrib", Package: "self"}}},
 		{"--local diverts every package", "dpkg-divert --local --divert /a.real --add /a\n", []string{"install"},
 			[]maintscript.Diversion{{Path: "/a", To: "/a.real", Package: ""}}},
-		{"removals and queries are not additions", "dpkg-divert --remove /a\ndpkg-divert --list\ndpkg-divert --truename /a\n", []string{"install"}, nil},
+		{"removals are recorded, queries are not", "dpkg-divert --package base-files --remove --no-rename --divert /.lib64.usr-is-merged /lib64\ndpkg-divert --list\ndpkg-divert --truename /a\n", []string{"install"},
+			[]maintscript.Diversion{{Path: "/lib64", To: "/.lib64.usr-is-merged", Package: "base-files", Remove: true}}},
 		{"unknown values are skipped", "dpkg-divert --divert \"$(mktemp)\" /a\n", []string{"install"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
