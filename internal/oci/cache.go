@@ -1,8 +1,8 @@
 package oci
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -50,34 +51,34 @@ func (c *LayerCache) Stats() CacheStats {
 	return CacheStats{Hits: c.hits.Load(), Built: c.built.Load()}
 }
 
-// LayerKey is the hex SHA-256 of everything LayerWith writes: the
-// compression, the mtime and each entry (path, kind, mode, owner,
-// target, content) in walk order. Equal keys give equal layers.
+// LayerKey is the cache key of the layer LayerWith(tree, mtime, c)
+// builds: the hex SHA-256 of the compression and the layer's DiffID and
+// tar size (TarDigest). The tar stream is everything the compressor reads
+// (each entry's path, kind, mode, owner, link target and content, and the
+// mtime), so equal keys give equal layers. Hashing the tar stream costs
+// one SHA-256 of the content, the same pass that gives the DiffID, so a
+// layer that is built needs no second one.
 func LayerKey(tree *rootfs.FS, mtime time.Time, c Compression) (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "temper-layer 1\n%s\n%d\n", c, sourceTime(mtime).Unix())
-	var buf [8]byte
-	err := tree.Walk(func(e *rootfs.Entry) error {
-		if e.Path == "" {
-			return nil
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00%o\x00%d\x00%d\x00%s\x00", e.Path, e.Kind, uint32(e.Mode), e.UID, e.GID, e.Target)
-		binary.BigEndian.PutUint64(buf[:], uint64(len(e.Data)))
-		h.Write(buf[:])
-		d := sha256.Sum256(e.Data)
-		h.Write(d[:])
-		return nil
-	})
+	key, _, err := layerKey(tree, mtime, c)
+	return key, err
+}
+
+func layerKey(tree *rootfs.FS, mtime time.Time, c Compression) (string, *tarSum, error) {
+	diffID, size, err := TarDigest(tree, mtime)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	h := sha256.New()
+	fmt.Fprintf(h, "temper-layer 2\n%s\n%s\n%d\n", c, diffID, size)
+	return hex.EncodeToString(h.Sum(nil)), &tarSum{diffID: diffID, size: size}, nil
 }
 
 // Layer returns the layer LayerWith(tree, mtime, comp) would build, built
-// at most once per key.
+// at most once per key. With Dir set, a layer it builds is written there
+// and returned as the file, so that its bytes leave memory and a layout
+// can link the file instead of copying it (WriteLayout).
 func (c *LayerCache) Layer(tree *rootfs.FS, mtime time.Time, comp Compression) (v1.Layer, error) {
-	key, err := LayerKey(tree, mtime, comp)
+	key, sum, err := layerKey(tree, mtime, comp)
 	if err != nil {
 		return nil, fmt.Errorf("oci: layer key: %w", err)
 	}
@@ -101,10 +102,11 @@ func (c *LayerCache) Layer(tree *rootfs.FS, mtime time.Time, comp Compression) (
 	if call.layer != nil {
 		c.hits.Add(1)
 	} else {
-		call.layer, call.err = LayerWith(tree, mtime, comp)
+		var built v1.Layer
+		built, call.err = compress(tree, mtime, comp, sum)
 		if call.err == nil {
 			c.built.Add(1)
-			call.err = c.store(key, call.layer)
+			call.layer, call.err = c.store(key, built)
 		}
 	}
 	if call.err != nil || c.Dir != "" {
@@ -149,25 +151,28 @@ func (c *LayerCache) load(key string) (v1.Layer, error) {
 	if fi, err := os.Stat(blob); err != nil || fi.Size() != m.Size {
 		return nil, nil
 	}
+	cachedFiles.Store(m.Digest, blob)
 	return &fileLayer{path: blob, meta: m}, nil
 }
 
-// store writes the layer's blob, then its metadata, each atomically.
-func (c *LayerCache) store(key string, l v1.Layer) error {
+// store writes the layer's blob (world-readable, as layout blobs are),
+// then its metadata, each atomically, and returns the layer read from
+// there; without Dir it returns l.
+func (c *LayerCache) store(key string, l v1.Layer) (v1.Layer, error) {
 	if c.Dir == "" {
-		return nil
+		return l, nil
 	}
 	blob, meta := c.paths(key)
 	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
-		return fmt.Errorf("oci: layer cache: %w", err)
+		return nil, fmt.Errorf("oci: layer cache: %w", err)
 	}
 	rc, err := l.Compressed()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rc.Close()
 	if err := writeAtomic(blob, func(w io.Writer) error { _, err := io.Copy(w, rc); return err }); err != nil {
-		return fmt.Errorf("oci: layer cache: %w", err)
+		return nil, fmt.Errorf("oci: layer cache: %w", err)
 	}
 	m := layerMeta{}
 	m.MediaType, _ = l.MediaType()
@@ -179,12 +184,13 @@ func (c *LayerCache) store(key string, l v1.Layer) error {
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := writeAtomic(meta, func(w io.Writer) error { _, err := w.Write(raw); return err }); err != nil {
-		return fmt.Errorf("oci: layer cache: %w", err)
+		return nil, fmt.Errorf("oci: layer cache: %w", err)
 	}
-	return nil
+	cachedFiles.Store(m.Digest, blob)
+	return &fileLayer{path: blob, meta: m}, nil
 }
 
 func writeAtomic(path string, write func(io.Writer) error) error {
@@ -194,6 +200,10 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -212,7 +222,16 @@ type fileLayer struct {
 var (
 	_ v1.Layer          = (*fileLayer)(nil)
 	_ UncompressedSizer = (*fileLayer)(nil)
+	_ blobFile          = (*fileLayer)(nil)
 )
+
+// blobFile is a layer whose compressed bytes are a file on disk.
+type blobFile interface{ file() string }
+
+// cachedFiles maps the digest of every layer a LayerCache in this process
+// found or wrote on disk to its file, for WriteLayout to link (the images
+// wrap their layers, so the layer itself does not reach the layout).
+var cachedFiles sync.Map // v1.Hash → string
 
 func (l *fileLayer) Digest() (v1.Hash, error)            { return l.meta.Digest, nil }
 func (l *fileLayer) DiffID() (v1.Hash, error)            { return l.meta.DiffID, nil }
@@ -220,6 +239,9 @@ func (l *fileLayer) Size() (int64, error)                { return l.meta.Size, n
 func (l *fileLayer) MediaType() (types.MediaType, error) { return l.meta.MediaType, nil }
 func (l *fileLayer) UncompressedSize() int64             { return l.meta.UncompressedSize }
 func (l *fileLayer) Compressed() (io.ReadCloser, error)  { return os.Open(l.path) }
+
+// file is where the layer's blob is, for WriteLayout to link.
+func (l *fileLayer) file() string { return l.path }
 
 func (l *fileLayer) Uncompressed() (io.ReadCloser, error) {
 	b, err := os.ReadFile(l.path)
@@ -231,4 +253,58 @@ func (l *fileLayer) Uncompressed() (io.ReadCloser, error) {
 		c = Zstd
 	}
 	return c.decompressor(b)
+}
+
+// link writes one blob that is the file src (a layer in the layer cache)
+// as a hard link to it, checked against the digest as blob checks what it
+// copies, and synced; where src cannot be linked (another file system, a
+// cache file that is not world-readable), it copies. The cache's files are
+// never changed in place (they are replaced by rename), so the link keeps
+// the bytes it was checked with. The temporary name is locked while it
+// exists, as internal/leftover's are.
+func (w *blobWriter) link(h v1.Hash, size int64, src string, open func() (io.ReadCloser, error)) error {
+	if w.done[h] {
+		return nil
+	}
+	if h.Algorithm != "sha256" || len(h.Hex) != 64 {
+		return fmt.Errorf("blob %s: only sha256 digests are supported", h)
+	}
+	final := filepath.Join(w.dir, h.Hex)
+	if fi, err := os.Stat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+		w.done[h] = true
+		return nil
+	}
+	if fi, err := os.Stat(src); err != nil || fi.Mode().Perm()&0o444 != 0o444 {
+		return w.blob(h, size, open)
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(w.dir, fmt.Sprintf(".tmp-%s-link-%x", h.Hex[:12], rnd))
+	if err := os.Link(src, tmp); err != nil {
+		return w.blob(h, size, open)
+	}
+	defer os.Remove(tmp) // no-op after the rename
+	f, err := os.Open(tmp)
+	if err != nil {
+		return w.blob(h, size, open)
+	}
+	defer f.Close()
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) // best effort, as leftover.CreateTemp
+	sum := sha256.New()
+	n, err := io.Copy(sum, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("blob %s: %w", h, err)
+	}
+	if got := hex.EncodeToString(sum.Sum(nil)); got != h.Hex || n != size {
+		return fmt.Errorf("blob %s: the layer cache's %s has digest sha256:%s and size %d, want size %d; remove it and build again", h, src, got, n, size)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return w.blob(h, size, open) // the name was taken away: copy
+	}
+	w.done[h] = true
+	w.wrote = true
+	return nil
 }

@@ -87,27 +87,37 @@ func Layer(tree *rootfs.FS, mtime time.Time) (v1.Layer, error) {
 
 // LayerWith is Layer with the given compression.
 func LayerWith(tree *rootfs.FS, mtime time.Time, c Compression) (v1.Layer, error) {
+	return compress(tree, mtime, c, nil)
+}
+
+// tarSum is a layer's tar stream summed: its SHA-256 (the DiffID) and
+// size.
+type tarSum struct {
+	diffID v1.Hash
+	size   int64
+}
+
+// TarDigest returns the DiffID (the SHA-256 of the uncompressed tar
+// stream) and the stream's size of the layer LayerWith(tree, mtime, _)
+// builds, without compressing anything.
+func TarDigest(tree *rootfs.FS, mtime time.Time) (v1.Hash, int64, error) {
+	h := sha256.New()
+	counter := &countWriter{}
+	if err := writeTar(io.MultiWriter(h, counter), tree, sourceTime(mtime)); err != nil {
+		return v1.Hash{}, 0, err
+	}
+	return hashOf(h), counter.n, nil
+}
+
+// compress builds the layer; with sum set (the tar stream's digest and
+// size, from TarDigest), the tar stream is not hashed again.
+func compress(tree *rootfs.FS, mtime time.Time, c Compression, sum *tarSum) (v1.Layer, error) {
 	if tree == nil {
 		return nil, fmt.Errorf("oci: layer: nil tree")
 	}
 	mtime = sourceTime(mtime)
-
-	var entries []*rootfs.Entry
 	var dataSize int
-	if err := tree.Walk(func(e *rootfs.Entry) error {
-		if e.Path != "" {
-			entries = append(entries, e)
-			dataSize += len(e.Data)
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("oci: layer: %w", err)
-	}
-	links, err := hardlinkGroups(tree, entries)
-	if err != nil {
-		return nil, err
-	}
-
+	tree.Walk(func(e *rootfs.Entry) error { dataSize += len(e.Data); return nil })
 	var out bytes.Buffer
 	out.Grow(dataSize/2 + 64<<10)
 	zw, err := c.compressor(&out)
@@ -116,37 +126,67 @@ func LayerWith(tree *rootfs.FS, mtime time.Time, c Compression) (v1.Layer, error
 	}
 	diffHash := sha256.New()
 	counter := &countWriter{}
-	tw := tar.NewWriter(io.MultiWriter(zw, diffHash, counter))
-
-	for _, e := range entries {
-		hdr, data, err := header(e, links, mtime)
-		if err != nil {
-			return nil, err
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return nil, fmt.Errorf("oci: layer: %s: tar header: %w", e.Path, err)
-		}
-		if len(data) > 0 {
-			if _, err := tw.Write(data); err != nil {
-				return nil, fmt.Errorf("oci: layer: %s: %w", e.Path, err)
-			}
-		}
+	var w io.Writer = zw
+	if sum == nil {
+		w = io.MultiWriter(zw, diffHash, counter)
 	}
-	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("oci: layer: closing tar: %w", err)
+	if err := writeTar(w, tree, mtime); err != nil {
+		return nil, err
 	}
 	if err := zw.Close(); err != nil {
 		return nil, fmt.Errorf("oci: layer: closing %s: %w", c, err)
 	}
+	if sum == nil {
+		sum = &tarSum{diffID: hashOf(diffHash), size: counter.n}
+	}
 	b := out.Bytes()
-	sum := sha256.Sum256(b)
+	digest := sha256.Sum256(b)
 	return &layer{
 		compression:      c,
 		compressed:       b,
-		digest:           v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sum)},
-		diffID:           hashOf(diffHash),
-		uncompressedSize: counter.n,
+		digest:           v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", digest)},
+		diffID:           sum.diffID,
+		uncompressedSize: sum.size,
 	}, nil
+}
+
+// writeTar writes the layer's tar stream (see Layer) to w.
+func writeTar(w io.Writer, tree *rootfs.FS, mtime time.Time) error {
+	if tree == nil {
+		return fmt.Errorf("oci: layer: nil tree")
+	}
+	var entries []*rootfs.Entry
+	if err := tree.Walk(func(e *rootfs.Entry) error {
+		if e.Path != "" {
+			entries = append(entries, e)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("oci: layer: %w", err)
+	}
+	links, err := hardlinkGroups(tree, entries)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(w)
+	for _, e := range entries {
+		hdr, data, err := header(e, links, mtime)
+		if err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("oci: layer: %s: tar header: %w", e.Path, err)
+		}
+		if len(data) > 0 {
+			if _, err := tw.Write(data); err != nil {
+				return fmt.Errorf("oci: layer: %s: %w", e.Path, err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("oci: layer: closing tar: %w", err)
+	}
+	return nil
 }
 
 // hardlinkGroup is one hardlinked file: the entry holding content and

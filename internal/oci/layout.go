@@ -213,7 +213,12 @@ func (w *blobWriter) image(img v1.Image) error {
 		if err != nil {
 			return err
 		}
-		if err := w.blob(h, size, l.Compressed); err != nil {
+		if src, ok := cachedFiles.Load(h); ok {
+			err = w.link(h, size, src.(string), l.Compressed)
+		} else {
+			err = w.blob(h, size, l.Compressed)
+		}
+		if err != nil {
 			return err
 		}
 	}

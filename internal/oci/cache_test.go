@@ -1,0 +1,137 @@
+package oci
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/temper-dev/temper/internal/rootfs"
+)
+
+func cacheTree(t *testing.T, content string) *rootfs.FS {
+	t.Helper()
+	tr := rootfs.New()
+	for _, e := range []*rootfs.Entry{
+		{Path: "usr", Kind: rootfs.Dir, Mode: 0o755 | os.ModeDir},
+		{Path: "usr/lib", Kind: rootfs.Dir, Mode: 0o755 | os.ModeDir},
+		{Path: "usr/lib/a.so", Kind: rootfs.File, Mode: 0o644, Data: bytes.Repeat([]byte(content), 5000)},
+		{Path: "usr/lib/b.so", Kind: rootfs.Hardlink, Target: "usr/lib/a.so"},
+		{Path: "usr/lib/c", Kind: rootfs.Symlink, Target: "a.so", Mode: 0o777 | os.ModeSymlink},
+	} {
+		if err := tr.Put(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tr
+}
+
+func compressedBytes(t *testing.T, l v1.Layer) []byte {
+	t.Helper()
+	rc, err := l.Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestLayerCacheOnDisk: a layer the disk cache builds is LayerWith's byte
+// for byte (digest, DiffID, sizes); a second cache on the same directory
+// builds nothing; a different tree, mtime or compression is another key;
+// a layout links the cached blob and checks it.
+func TestLayerCacheOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	mtime := time.Unix(0, 0)
+	for _, comp := range []Compression{Gzip, Zstd} {
+		want, err := LayerWith(cacheTree(t, "x"), mtime, comp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first v1.Layer
+		for round := range 2 {
+			c := &LayerCache{Dir: dir}
+			l, err := c.Layer(cacheTree(t, "x"), mtime, comp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := c.Stats(); (round == 0 && st.Built != 1) || (round == 1 && st != (CacheStats{Hits: 1})) {
+				t.Fatalf("%s round %d: stats %+v", comp, round, st)
+			}
+			for _, f := range []func(v1.Layer) (v1.Hash, error){v1.Layer.Digest, v1.Layer.DiffID} {
+				g, _ := f(l)
+				w, _ := f(want)
+				if g != w {
+					t.Fatalf("%s round %d: %s, want %s", comp, round, g, w)
+				}
+			}
+			if !bytes.Equal(compressedBytes(t, l), compressedBytes(t, want)) {
+				t.Fatalf("%s round %d: cached bytes differ from LayerWith's", comp, round)
+			}
+			if l.(UncompressedSizer).UncompressedSize() != want.(UncompressedSizer).UncompressedSize() {
+				t.Fatalf("%s: uncompressed size differs", comp)
+			}
+			first = l
+		}
+		_, diffSize, _ := TarDigest(cacheTree(t, "x"), mtime)
+		if diffSize != want.(UncompressedSizer).UncompressedSize() {
+			t.Fatalf("TarDigest size %d, want %d", diffSize, want.(UncompressedSizer).UncompressedSize())
+		}
+		_ = first
+	}
+	k1, _ := LayerKey(cacheTree(t, "x"), mtime, Gzip)
+	for name, k := range map[string]func() (string, error){
+		"content":     func() (string, error) { return LayerKey(cacheTree(t, "y"), mtime, Gzip) },
+		"mtime":       func() (string, error) { return LayerKey(cacheTree(t, "x"), time.Unix(1, 0), Gzip) },
+		"compression": func() (string, error) { return LayerKey(cacheTree(t, "x"), mtime, Zstd) },
+	} {
+		if k2, _ := k(); k2 == k1 {
+			t.Errorf("another %s, same key %s", name, k1)
+		}
+	}
+
+	// The layout links the cache's file.
+	c := &LayerCache{Dir: dir}
+	l, err := c.Layer(cacheTree(t, "x"), mtime, Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := LayeredImage([]NamedLayer{{Layer: l, Name: "x"}}, ImageConfig{Architecture: "amd64"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := Index([]v1.Image{img}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if err := WriteLayout(out, idx, "x:1"); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := l.Digest()
+	blob := filepath.Join(out, "blobs", "sha256", d.Hex)
+	bi, err := os.Stat(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, _ := os.Stat(l.(blobFile).file())
+	if !os.SameFile(bi, ci) || bi.Mode().Perm() != 0o644 {
+		t.Fatalf("layout blob %s is not the cache's file linked, world-readable (%v)", blob, bi.Mode())
+	}
+
+	// A damaged cache file is refused, naming it.
+	other := t.TempDir()
+	os.WriteFile(l.(blobFile).file()+".x", []byte("damaged"), 0o644)
+	os.Rename(l.(blobFile).file()+".x", l.(blobFile).file())
+	if err := WriteLayout(other, idx, "x:1"); err == nil || !bytes.Contains([]byte(err.Error()), []byte("remove it and build again")) {
+		t.Fatalf("damaged cache file: %v", err)
+	}
+}
