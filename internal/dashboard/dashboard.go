@@ -48,16 +48,19 @@ type Config struct {
 	// WarmHistory rebuilds the latency page's history cache in the
 	// background whenever another page sees the catalog move.
 	WarmHistory bool
-	// Details, when set, adds EPSS and Debian's comment to findings.
-	Details func(cve, source string) FindingInfo
+	// Details, when set, adds the tracker's description, Debian's
+	// comment and EPSS to findings: cve of source package source in the
+	// Debian release (codename) of a stream it was found in.
+	Details func(cve, source, release string) FindingInfo
 	Now     func() time.Time
 	Logger  *slog.Logger
 }
 
 // FindingInfo is what Config.Details knows of a CVE beyond the scan.
 type FindingInfo struct {
-	EPSS    float64 // 0 when unknown
-	Comment string
+	EPSS        float64 // 0 when unknown
+	Comment     string  // Debian's comment (the nodsa reason), "" when none
+	Description string  // the tracker's description of the CVE
 }
 
 // Dashboard serves the pages.

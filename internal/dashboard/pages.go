@@ -330,7 +330,7 @@ func (d *Dashboard) vulnerabilities(w http.ResponseWriter, r *http.Request, s *s
 		if g == nil {
 			g = &cveGroup{ID: f.ID, Urgency: f.Urgency, Status: f.Status}
 			if d.cfg.Details != nil {
-				g.Info = d.cfg.Details(f.ID, f.Source)
+				g.Info = d.cfg.Details(f.ID, f.Source, debianOf(f.Stream))
 			}
 			groups[f.ID] = g
 		}

@@ -432,6 +432,7 @@ func (s *Server) runVulnUpdate(ctx context.Context) error {
 	for _, f := range got {
 		s.log.Info("vulnerability data", "kind", f.Kind, "outcome", f.Outcome, "url", f.State.URL)
 	}
+	s.details.reload() // the dashboard's descriptions and EPSS
 	if err != nil {
 		return err
 	}

@@ -103,6 +103,8 @@ type Server struct {
 	// listening is closed when the listeners are open.
 	listening chan struct{}
 	patterns  []string
+	// details is the dashboard's vulnerability details (dashboard.go).
+	details vulnDetails
 }
 
 // New prepares a server: River's migrations run here, the workers and
