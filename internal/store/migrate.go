@@ -107,6 +107,18 @@ var migrations = []migration{
 			revoked_at TEXT
 		)`,
 	}},
+	{4, "each stream's last check and lock commit", []string{
+		// One row per stream: the verdict of the server's last check and
+		// the git commit of the last lock the server committed.
+		`CREATE TABLE stream_checks (
+			stream TEXT PRIMARY KEY,
+			verdict TEXT NOT NULL DEFAULT '',
+			detail TEXT NOT NULL DEFAULT '',
+			checked_at TEXT,
+			lock_commit TEXT NOT NULL DEFAULT '',
+			lock_committed_at TEXT
+		)`,
+	}},
 }
 
 // migrate applies the migrations not yet recorded, each once and in its
