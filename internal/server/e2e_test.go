@@ -48,6 +48,8 @@ type env struct {
 	done    chan error
 	admin   string
 	read    string
+	// cacheDir is the fixture client's cache (for locks the test writes).
+	cacheDir string
 }
 
 func git(t *testing.T, dir string, args ...string) string {
@@ -73,12 +75,21 @@ func start(t *testing.T, interval string) *env { return startWith(t, interval, n
 
 // startWith is start with the server's configuration adjusted by with.
 func startWith(t *testing.T, interval string, with func(*server.Config)) *env {
+	return startDef(t, interval, toolYAML, with)
+}
+
+// toolYAML is the fixture catalog's one definition.
+const toolYAML = "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool]\nimage:\n  entrypoint: [/usr/bin/tool]\n"
+
+// startDef is startWith over a catalog whose tool.yaml is def.
+func startDef(t *testing.T, interval, def string, with func(*server.Config)) *env {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
 	e := &env{t: t, f: buildtest.NewFixture(t), dir: t.TempDir(), done: make(chan error, 1)}
-	buildtest.WriteDef(t, e.dir, "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool]\nimage:\n  entrypoint: [/usr/bin/tool]\n")
+	buildtest.WriteDef(t, e.dir, "tool.yaml", def)
 	cacheDir := t.TempDir()
+	e.cacheDir = cacheDir
 	if outs, err := lock.Run(context.Background(), []string{e.dir}, lock.Options{Client: e.f.Client(cacheDir)}); err != nil || outs[0].Err != nil {
 		t.Fatalf("lock: %v %+v", err, outs)
 	}
@@ -141,8 +152,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func (e *env) releases() []store.Release {
-	rels, _ := e.st.Releases(context.Background(), "tool:1")
+func (e *env) releases() []store.Release { return e.releasesOf("tool:1") }
+
+func (e *env) releasesOf(stream string) []store.Release {
+	rels, _ := e.st.Releases(context.Background(), stream)
 	return rels
 }
 

@@ -18,17 +18,26 @@ const (
 
 var gitMu sync.Mutex
 
-// commitLock commits one lock file in the catalog's work tree with msg, as
-// the bot, and pushes when --git-push names a remote. It never rewrites
-// history: a rejected push is an error (the next job retries after a
-// fetch is done by a human or another node's push lands first).
-func (s *Server) commitLock(ctx context.Context, lockPath, msg string) error {
+// commitLocks commits the lock files an update wrote (a runtime's and
+// its variants', docs/variants.md) in the catalog's work tree as one
+// commit with msg, as the bot, and pushes when --git-push names a remote.
+// It never rewrites history: a rejected push is an error (the next job
+// retries after a fetch is done by a human or another node's push lands
+// first).
+func (s *Server) commitLocks(ctx context.Context, lockPaths []string, msg string) error {
+	if len(lockPaths) == 0 {
+		return nil
+	}
 	gitMu.Lock()
 	defer gitMu.Unlock()
 	dir := s.cfg.Catalog
-	rel, err := filepath.Rel(dir, lockPath)
-	if err != nil {
-		rel = lockPath
+	rels := make([]string, len(lockPaths))
+	for i, p := range lockPaths {
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			rel = p
+		}
+		rels[i] = rel
 	}
 	git := func(args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
@@ -41,16 +50,16 @@ func (s *Server) commitLock(ctx context.Context, lockPath, msg string) error {
 		}
 		return out.String(), nil
 	}
-	if _, err := git("add", "--", rel); err != nil {
+	if _, err := git(append([]string{"add", "--"}, rels...)...); err != nil {
 		return err
 	}
-	if out, _ := git("diff", "--cached", "--name-only", "--", rel); strings.TrimSpace(out) == "" {
+	if out, _ := git(append([]string{"diff", "--cached", "--name-only", "--"}, rels...)...); strings.TrimSpace(out) == "" {
 		return nil // committed already (a retried job)
 	}
-	if _, err := git("commit", "-q", "-m", msg, "--", rel); err != nil {
+	if _, err := git(append([]string{"commit", "-q", "-m", msg, "--"}, rels...)...); err != nil {
 		return err
 	}
-	s.log.Info("lock committed", "lock", rel)
+	s.log.Info("lock committed", "locks", strings.Join(rels, " "))
 	if s.cfg.GitPush != "" {
 		if _, err := git("push", "-q", s.cfg.GitPush, "HEAD"); err != nil {
 			return err

@@ -288,25 +288,49 @@ func (s *Server) planFor(ctx context.Context, img *update.Image, now time.Time) 
 		}
 		return "blocked", nil
 	}
-	fs := fileState(img.Definition, img.Lock)
+	// Released: the runtime's build key and each variant's
+	// (docs/variants.md) have a release, so a change to a variant's lock
+	// alone is published too.
+	def, err := spec.LoadDefinition(img.Definition)
+	if err != nil {
+		return "error", nil
+	}
+	paths := []string{img.Definition, img.Lock}
+	for _, v := range def.VariantNames() {
+		paths = append(paths, spec.VariantLockPath(img.Definition, v))
+	}
+	fs := fileState(paths...)
 	s.memo.mu.Lock()
 	done := fs != "" && s.memo.m[img.Definition] == fs
 	s.memo.mu.Unlock()
 	if done {
 		return "up-to-date", nil
 	}
-	def, l, err := build.Load(img.Definition)
-	if err != nil {
-		return "error", nil
+	var keys []string
+	released := true
+	for _, v := range append([]string{""}, def.VariantNames()...) {
+		td, l, err := build.LoadTarget(img.Definition, v)
+		if err != nil {
+			return "error", nil
+		}
+		key := build.BuildKey(td, l)
+		keys = append(keys, key)
+		if _, ok := pipeline.Released(ctx, s.cfg.Store, build.RefName(td), key); !ok {
+			released = false
+		}
 	}
-	key := build.BuildKey(def, l)
-	if _, ok := pipeline.Released(ctx, s.cfg.Store, a.Stream, key); ok {
+	if released {
 		s.memo.mu.Lock()
 		s.memo.m[img.Definition] = fs
 		s.memo.mu.Unlock()
 		return "up-to-date", nil
 	}
-	a.Plan, a.Key = "unreleased", key
+	// The job's key: the runtime's build key alone when there are no
+	// variants (as before), otherwise the digest of every image's.
+	a.Plan, a.Key = "unreleased", keys[0]
+	if len(keys) > 1 {
+		a.Key = "keys:" + digest([]byte(strings.Join(keys, " ")))
+	}
 	return "updates-pending", a
 }
 
@@ -331,7 +355,7 @@ func (s *Server) insert(ctx context.Context, args river.JobArgs) {
 func (s *Server) runStream(ctx context.Context, job *river.Job[StreamArgs]) error {
 	a := job.Args
 	logs := &tail{max: 64 << 10}
-	msg, err := s.updateLock(ctx, a)
+	msg, locks, err := s.updateLock(ctx, a)
 	if err != nil {
 		var c *cancel
 		if errors.As(err, &c) {
@@ -340,7 +364,7 @@ func (s *Server) runStream(ctx context.Context, job *river.Job[StreamArgs]) erro
 		return err
 	}
 	if msg != "" && s.cfg.Git {
-		if err := s.commitLock(ctx, spec.LockPath(a.Definition), msg); err != nil {
+		if err := s.commitLocks(ctx, locks, msg); err != nil {
 			return fmt.Errorf("git: %w", err)
 		}
 	}
@@ -358,15 +382,22 @@ func (s *Server) runStream(ctx context.Context, job *river.Job[StreamArgs]) erro
 		}
 		return err
 	}
-	if o.Already != nil {
-		s.log.Info("already released", "stream", o.Stream, "tag", o.Already.Tag)
-		return nil
-	}
-	r := o.Published.Release
-	s.log.Info("published", "stream", o.Stream, "tag", r.Tag, "digest", r.Digest, "cves_fixed", len(r.CVEsFixed), "reconciled", o.Published.Reconciled)
-	s.metrics.published(r)
-	if len(r.CVEsFixed) > 0 {
-		s.insert(ctx, FastTrackArgs{Stream: o.Stream})
+	// The runtime and its variants (docs/variants.md): each is either
+	// released before (its build key) or published by this job.
+	for _, o := range append([]pipeline.Outcome{o}, o.Variants...) {
+		if o.Already != nil {
+			s.log.Info("already released", "stream", o.Stream, "tag", o.Already.Tag)
+			continue
+		}
+		r := o.Published.Release
+		if r.Tag == "" {
+			continue
+		}
+		s.log.Info("published", "stream", o.Stream, "tag", r.Tag, "digest", r.Digest, "cves_fixed", len(r.CVEsFixed), "reconciled", o.Published.Reconciled)
+		s.metrics.published(r)
+		if len(r.CVEsFixed) > 0 {
+			s.insert(ctx, FastTrackArgs{Stream: o.Stream})
+		}
 	}
 	return nil
 }
@@ -376,46 +407,54 @@ type cancel struct{ error }
 
 func (c *cancel) Unwrap() error { return c.error }
 
-// updateLock brings the definition's lock up to date: the first lock, or
-// the check's plan applied. It returns the commit message ("" when the
-// lock did not change).
-func (s *Server) updateLock(ctx context.Context, a StreamArgs) (string, error) {
+// updateLock brings the definition's locks up to date: the first locks,
+// or the check's plan applied to the runtime's lock and its variants'
+// (docs/variants.md: they move together). It returns the commit message
+// ("" when no lock changed) and the lock files written.
+func (s *Server) updateLock(ctx context.Context, a StreamArgs) (string, []string, error) {
 	opt, err := s.cfg.Update()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	rep, err := update.Check(ctx, []string{a.Definition}, opt)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	img := rep.Images[0]
 	switch img.Verdict {
 	case update.NotLocked:
 		outs, err := lock.Run(ctx, []string{a.Definition}, lock.Options{Client: opt.Client})
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
-		if outs[0].Err != nil {
-			return "", outs[0].Err
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: first lock\n\n", a.Stream)
+		var locks []string
+		for _, o := range outs {
+			if o.Err != nil {
+				return "", nil, o.Err
+			}
+			locks = append(locks, o.LockPath)
+			fmt.Fprintf(&b, "%s (%s)\n", o.LockPath, img.Release)
 		}
-		return fmt.Sprintf("%s: first lock\n\n%s (%s)\n", a.Stream, spec.LockPath(a.Definition), img.Release), nil
+		return b.String(), locks, nil
 	case update.Failed:
-		return "", errors.New(img.Error)
+		return "", nil, errors.New(img.Error)
 	case update.Blocked:
-		return "", &cancel{fmt.Errorf("%s: blocked: %s", a.Stream, strings.Join(img.Reasons, "; "))}
+		return "", nil, &cancel{fmt.Errorf("%s: blocked: %s", a.Stream, strings.Join(img.Reasons, "; "))}
 	case update.UpToDate:
-		return "", nil
+		return "", nil, nil
 	}
 	applied, err := update.Apply(rep, update.ApplyOptions{})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if len(applied) == 0 || applied[0].Action != update.ActionWritten {
-		return "", nil
+		return "", nil, nil
 	}
 	var b strings.Builder
 	update.WriteChangelog(&b, img)
-	return b.String(), nil
+	return b.String(), applied[0].Locks, nil
 }
 
 // publisher is the pipeline with today's vulnerability data.
