@@ -52,8 +52,12 @@ type Config struct {
 	// comment and EPSS to findings: cve of source package source in the
 	// Debian release (codename) of a stream it was found in.
 	Details func(cve, source, release string) FindingInfo
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// CommitURL, when set, links the lock's commit on the Stream page:
+	// "{commit}" is replaced by its hash (e.g.
+	// "https://git.example.org/catalog/commit/{commit}").
+	CommitURL string
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // FindingInfo is what Config.Details knows of a CVE beyond the scan.

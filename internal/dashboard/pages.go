@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/temper-dev/temper/internal/pipeline"
@@ -37,6 +38,32 @@ type row struct {
 	EOL                     string
 	EOLState                string // past, soon, ok
 	Next                    *release.Next
+	// Check is the server's last check of the stream and the lock's
+	// commit (zero when not recorded); CheckAge is how long ago.
+	Check    store.Check
+	CheckAge time.Duration
+}
+
+// lastChecks are the server's records of each stream's last check (nil
+// when the store keeps none).
+func (d *Dashboard) lastChecks(r *http.Request) map[string]store.Check {
+	ck, err := store.AsChecks(d.cfg.Service.Store)
+	if err != nil {
+		return nil
+	}
+	m, err := ck.LastChecks(r.Context())
+	if err != nil {
+		d.cfg.Logger.Warn("dashboard: last checks", "error", err)
+		return nil
+	}
+	return m
+}
+
+func (rw *row) setCheck(checks map[string]store.Check, now time.Time) {
+	rw.Check = checks[rw.Stream]
+	if !rw.Check.CheckedAt.IsZero() {
+		rw.CheckAge = now.Sub(rw.Check.CheckedAt)
+	}
 }
 
 type group struct {
@@ -127,8 +154,10 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 	debians := map[string]bool{}
 	groups := map[string]*group{}
 	var order []string
+	checks := d.lastChecks(r)
 	for _, st := range c.status {
 		rw := d.rowOf(st, c.overview[st.Stream], p.Channels, now)
+		rw.setCheck(checks, now)
 		p.Totals.Streams++
 		switch rw.State {
 		case StateUpToDate:
@@ -201,6 +230,9 @@ type streamPage struct {
 	Rollback []string // channels holding a release
 	Evidence []string // tags the build's signatures and attestations are under
 	Newest   store.Release
+	// CommitURL is the lock commit's page (Config.CommitURL), "" when
+	// none is configured or no commit is known.
+	CommitURL string
 }
 
 func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request, s *session) {
@@ -225,6 +257,7 @@ func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, st := range c.status {
 		if st.Stream == name {
 			p.Row = d.rowOf(st, c.overview[name], p.Channels, d.now())
+			p.Row.setCheck(d.lastChecks(r), d.now())
 		}
 	}
 	fast := map[int64]bool{}
@@ -256,6 +289,9 @@ func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request, s *session) {
 		if i > 0 && p.Row.Channels[i-1].Release != "" && p.Row.Channels[i-1].Release != ch.Release {
 			p.Promote = append(p.Promote, ch.Channel)
 		}
+	}
+	if c := p.Row.Check.LockCommit; c != "" && d.cfg.CommitURL != "" {
+		p.CommitURL = strings.ReplaceAll(d.cfg.CommitURL, "{commit}", c)
 	}
 	d.render(w, http.StatusOK, "stream", p)
 }

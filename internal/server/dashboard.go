@@ -1,11 +1,20 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 
+	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/dashboard"
+	"github.com/temper-dev/temper/internal/spec"
+	"github.com/temper-dev/temper/internal/store"
+	"github.com/temper-dev/temper/internal/update"
 	"github.com/temper-dev/temper/internal/vuln"
 )
 
@@ -104,4 +113,46 @@ func findRecord(recs []vuln.Record, id string) (vuln.Record, bool) {
 		return recs[i], true
 	}
 	return vuln.Record{}, false
+}
+
+// recordCheck records a checked definition's verdict for the dashboard's
+// "last check" (store.Checks); a store without it records nothing.
+func (s *Server) recordCheck(ctx context.Context, img *update.Image, at time.Time) {
+	ck, err := store.AsChecks(s.cfg.Store)
+	if err != nil {
+		return
+	}
+	def, err := spec.LoadDefinition(img.Definition)
+	if err != nil {
+		return // the check's own error names it
+	}
+	detail := strings.Join(img.Reasons, "; ")
+	if img.Verdict == update.Failed {
+		detail = img.Error
+	}
+	if err := ck.RecordCheck(ctx, build.RefName(def), string(img.Verdict), detail, at); err != nil {
+		s.log.Warn("record check", "definition", img.Definition, "error", err)
+	}
+}
+
+// recordLockCommit records the commit that last changed a stream's lock
+// in the catalog's work tree (--git), for the dashboard's Stream page.
+func (s *Server) recordLockCommit(ctx context.Context, stream, lockPath string) {
+	ck, err := store.AsChecks(s.cfg.Store)
+	if err != nil {
+		return
+	}
+	rel, err := filepath.Rel(s.cfg.Catalog, lockPath)
+	if err != nil {
+		rel = lockPath
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", s.cfg.Catalog, "log", "-1", "--format=%H", "--", rel).Output()
+	commit := strings.TrimSpace(string(out))
+	if err != nil || commit == "" {
+		s.log.Warn("lock commit not found", "lock", rel, "error", err)
+		return
+	}
+	if err := ck.RecordLockCommit(ctx, stream, commit, s.cfg.Now()); err != nil {
+		s.log.Warn("record lock commit", "stream", stream, "error", err)
+	}
 }

@@ -148,3 +148,46 @@ func rowOf(t *testing.T, body, id string) string {
 	j := strings.Index(body[i:], "</tr>")
 	return body[i : i+j]
 }
+
+// The check job records each stream's verdict, and a stream job under
+// --git the commit of its lock: the Overview shows the last check, the
+// Stream page the lock's commit.
+func TestServeDashboardLastCheckAndLockCommit(t *testing.T) {
+	e := startWith(t, "1000h", nil)
+	e.waitReleases(1, 30*time.Second)
+	head := strings.TrimSpace(git(t, e.dir, "log", "-1", "--format=%H", "--", "tool.lock.yaml"))
+	ck, err := store.AsChecks(e.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got store.Check
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		m, err := ck.LastChecks(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got = m["tool:1"]; got.Verdict != "" && got.LockCommit != "" {
+			break
+		}
+	}
+	if got.Verdict != "up-to-date" || got.CheckedAt.IsZero() || got.LockCommit != head || head == "" {
+		t.Fatalf("recorded %+v, want up-to-date and commit %s", got, head)
+	}
+	c := e.browse(e.read)
+	ov := e.page(c, "/")
+	i := strings.Index(ov, `data-stream="tool:1"`)
+	if i < 0 {
+		t.Fatalf("no tool:1 row:\n%s", ov)
+	}
+	row := ov[i : i+strings.Index(ov[i:], "</tr>")]
+	if !strings.Contains(row, `<span class="verdict v-up-to-date"`) || !strings.Contains(row, "ago</span>") {
+		t.Errorf("overview row lacks the last check:\n%s", row)
+	}
+	sp := e.page(c, "/streams/tool/1")
+	if !strings.Contains(sp, `<code title="`+head+`" id="lock-commit">`+head[:12]+`</code>`) {
+		t.Errorf("stream page lacks the lock commit %s:\n%s", head, sp)
+	}
+	if !strings.Contains(sp, `id="stream-check">up-to-date</span>`) {
+		t.Errorf("stream page lacks the last check")
+	}
+}

@@ -248,6 +248,7 @@ func (s *Server) runCheck(ctx context.Context) error {
 	now := s.cfg.Now()
 	for _, img := range rep.Images {
 		state, a := s.planFor(ctx, img, now)
+		s.recordCheck(ctx, img, now) // the dashboard's "last check"
 		states[state]++
 		if a != nil && s.enqueue(ctx, *a) {
 			queued++
@@ -367,6 +368,9 @@ func (s *Server) runStream(ctx context.Context, job *river.Job[StreamArgs]) erro
 		if err := s.commitLocks(ctx, locks, msg); err != nil {
 			return fmt.Errorf("git: %w", err)
 		}
+	}
+	if s.cfg.Git {
+		s.recordLockCommit(ctx, a.Stream, spec.LockPath(a.Definition)) // the dashboard's "lock commit"
 	}
 	p := s.publisher(logs)
 	start := time.Now()
@@ -514,18 +518,34 @@ func (s *Server) runPromote(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// A runtime and its variants move together (docs/variants.md): each
+	// group once, the refusal of one member holding back the others.
+	done := map[string]bool{}
 	for _, st := range streams {
+		if done[st.Name] {
+			continue
+		}
+		group, err := svc.Group(ctx, st.Name)
+		if err != nil {
+			return err
+		}
+		for _, m := range group {
+			done[m] = true
+		}
 		for _, ch := range chs[min(2, len(chs)):] {
-			m, err := svc.Promote(ctx, st.Name, ch.Name, release.PromoteOptions{})
+			ms, err := svc.PromoteGroup(ctx, st.Name, ch.Name, release.PromoteOptions{})
+			for _, m := range ms {
+				if !m.Already {
+					s.log.Info("promoted", "stream", m.Stream, "tag", m.Release.Tag, "to", ch.Name)
+					s.metrics.moved(m)
+				}
+			}
 			var r *release.Refusal
 			switch {
 			case errors.As(err, &r):
-				s.log.Info("promote: refused", "stream", st.Name, "to", ch.Name, "reason", err.Error())
+				s.log.Info("promote: refused", "stream", group[0], "to", ch.Name, "reason", err.Error())
 			case err != nil:
 				return err
-			case !m.Already:
-				s.log.Info("promoted", "stream", st.Name, "tag", m.Release.Tag, "to", ch.Name)
-				s.metrics.moved(m)
 			}
 		}
 	}
