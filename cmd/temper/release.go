@@ -150,7 +150,9 @@ func newPromoteCommand(g *globalFlags) *cobra.Command {
 CHANNEL when the rules hold: it soaked long enough in the previous channel,
 its full tests passed, its gate passes, it was not rolled back, and the
 stream is not frozen. A refusal names the rule (and, for soak, the date the
-release becomes eligible). --force --reason TEXT overrides every rule but
+release becomes eligible). A runtime and its variants (NAME:VERSION-VARIANT)
+move together: naming either moves both, and when one is refused neither
+moves. --force --reason TEXT overrides every rule but
 the freeze and records the reason.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -170,15 +172,35 @@ the freeze and records the reason.`,
 			if err != nil {
 				return err
 			}
+			// A runtime and its variants move together (docs/variants.md):
+			// each group once, whichever of its streams is named.
 			var failed error
+			done := map[string]bool{}
 			for _, s := range streams {
-				m, err := svc.Promote(ctx, s, to, release.PromoteOptions{Force: force, Reason: reason})
-				if err := releaseReportMove(cmd.OutOrStdout(), s, m, err); err != nil {
-					var r *release.Refusal
-					if !errors.As(err, &r) {
+				if done[s] {
+					continue
+				}
+				group, err := svc.Group(ctx, s)
+				if err != nil {
+					return err
+				}
+				for _, m := range group {
+					done[m] = true
+				}
+				ms, err := svc.PromoteGroup(ctx, s, to, release.PromoteOptions{Force: force, Reason: reason})
+				for _, m := range ms {
+					if err := releaseReportMove(cmd.OutOrStdout(), m.Stream, m, nil); err != nil {
 						return err
 					}
-					failed = exitStatus(exitError)
+				}
+				if err != nil {
+					if err := releaseReportMove(cmd.OutOrStdout(), s, release.Moved{}, err); err != nil {
+						var r *release.Refusal
+						if !errors.As(err, &r) {
+							return err
+						}
+						failed = exitStatus(exitError)
+					}
 				}
 			}
 			return failed

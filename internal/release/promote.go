@@ -35,6 +35,8 @@ type PromoteOptions struct {
 // Moved is a channel move that happened, or Already when the channel
 // held the release already.
 type Moved struct {
+	// Stream is the stream moved (PromoteGroup).
+	Stream  string
 	Move    store.Move
 	Release store.Release
 	Already bool
@@ -42,44 +44,75 @@ type Moved struct {
 
 // Promote moves the release in the channel before `to` into `to` when the
 // rules hold: not frozen, not rolled back, soaked, full tests passed, and
-// the gate passes now.
+// the gate passes now. It moves stream alone; PromoteGroup moves a
+// runtime and its variants together.
 func (s *Service) Promote(ctx context.Context, stream, to string, opt PromoteOptions) (Moved, error) {
-	st, err := s.Store.Stream(ctx, stream)
+	p, err := s.plan(ctx, stream, to, opt)
 	if err != nil {
 		return Moved{}, err
+	}
+	return s.do(ctx, p)
+}
+
+// planned is a promotion whose rules held, not yet done.
+type planned struct {
+	stream     string
+	src        store.Release
+	from       string
+	ch         Channel
+	kind, rule string
+	already    bool // the channel holds src already
+}
+
+// plan checks the promotion of stream's release into `to` without moving
+// anything.
+func (s *Service) plan(ctx context.Context, stream, to string, opt PromoteOptions) (planned, error) {
+	st, err := s.Store.Stream(ctx, stream)
+	if err != nil {
+		return planned{}, err
 	}
 	ch, i, err := s.channel(to)
 	if err != nil {
-		return Moved{}, err
+		return planned{}, err
 	}
 	if i == 0 {
-		return Moved{}, fmt.Errorf("%s is the first channel: releases enter it when published", to)
+		return planned{}, fmt.Errorf("%s is the first channel: releases enter it when published", to)
 	}
 	if err := s.checkFrozen(ctx, st, to); err != nil {
-		return Moved{}, err
+		return planned{}, err
 	}
 	from := s.channels()[i-1]
 	heads, err := s.heads(ctx, stream)
 	if err != nil {
-		return Moved{}, err
+		return planned{}, err
 	}
 	src, ok := heads[from.Name]
 	if !ok {
-		return Moved{}, fmt.Errorf("%s: no release in %s to promote", stream, from.Name)
+		return planned{}, fmt.Errorf("%s: no release in %s to promote", stream, from.Name)
 	}
+	p := planned{stream: stream, src: src.Release, from: from.Name, ch: ch}
 	if cur, ok := heads[to]; ok && cur.Release.ID == src.Release.ID {
-		return Moved{Release: src.Release, Already: true}, nil
+		p.already = true
+		return p, nil
 	}
-	kind, rule := store.KindPromote, ""
+	p.kind = store.KindPromote
 	if opt.Force {
 		if opt.Reason == "" {
-			return Moved{}, fmt.Errorf("--force needs --reason")
+			return planned{}, fmt.Errorf("--force needs --reason")
 		}
-		kind, rule = store.KindForce, "forced: "+opt.Reason
-	} else if rule, err = s.rules(ctx, stream, src, from, ch); err != nil {
-		return Moved{}, err
+		p.kind, p.rule = store.KindForce, "forced: "+opt.Reason
+	} else if p.rule, err = s.rules(ctx, stream, src, from, ch); err != nil {
+		return planned{}, err
 	}
-	return s.move(ctx, stream, src.Release, from.Name, ch, kind, rule, 0)
+	return p, nil
+}
+
+// do carries out a planned promotion.
+func (s *Service) do(ctx context.Context, p planned) (Moved, error) {
+	if p.already {
+		return Moved{Release: p.src, Already: true}, nil
+	}
+	return s.move(ctx, p.stream, p.src, p.from, p.ch, p.kind, p.rule, 0)
 }
 
 // rules checks promotion of src (the head of from) into ch, and says

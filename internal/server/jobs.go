@@ -518,18 +518,34 @@ func (s *Server) runPromote(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// A runtime and its variants move together (docs/variants.md): each
+	// group once, the refusal of one member holding back the others.
+	done := map[string]bool{}
 	for _, st := range streams {
+		if done[st.Name] {
+			continue
+		}
+		group, err := svc.Group(ctx, st.Name)
+		if err != nil {
+			return err
+		}
+		for _, m := range group {
+			done[m] = true
+		}
 		for _, ch := range chs[min(2, len(chs)):] {
-			m, err := svc.Promote(ctx, st.Name, ch.Name, release.PromoteOptions{})
+			ms, err := svc.PromoteGroup(ctx, st.Name, ch.Name, release.PromoteOptions{})
+			for _, m := range ms {
+				if !m.Already {
+					s.log.Info("promoted", "stream", m.Stream, "tag", m.Release.Tag, "to", ch.Name)
+					s.metrics.moved(m)
+				}
+			}
 			var r *release.Refusal
 			switch {
 			case errors.As(err, &r):
-				s.log.Info("promote: refused", "stream", st.Name, "to", ch.Name, "reason", err.Error())
+				s.log.Info("promote: refused", "stream", group[0], "to", ch.Name, "reason", err.Error())
 			case err != nil:
 				return err
-			case !m.Already:
-				s.log.Info("promoted", "stream", st.Name, "tag", m.Release.Tag, "to", ch.Name)
-				s.metrics.moved(m)
 			}
 		}
 	}
