@@ -338,10 +338,16 @@ func (s *Server) postPromote(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "force needs a reason")
 		return
 	}
+	// A runtime and its variants move together (release.PromoteGroup);
+	// the answer describes the stream asked for.
 	svc := s.todayService()
-	m, err := svc.Promote(r.Context(), req.Stream, req.To, release.PromoteOptions{Force: req.Force, Reason: req.Reason})
-	if err == nil {
-		s.metrics.moved(m)
+	group, err := svc.PromoteGroup(r.Context(), req.Stream, req.To, release.PromoteOptions{Force: req.Force, Reason: req.Reason})
+	var m release.Moved
+	for _, g := range group {
+		s.metrics.moved(g)
+		if g.Stream == req.Stream || m.Stream == "" {
+			m = g
+		}
 	}
 	moveResult(w, m, err)
 }
