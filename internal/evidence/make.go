@@ -110,7 +110,7 @@ func platformSBOMs(in Input, arch string) (SBOMs, error) {
 	if err != nil {
 		return SBOMs{}, err
 	}
-	facts, err := imageFacts(img)
+	facts, err := sbom.ReadImage(img)
 	if err != nil {
 		return SBOMs{}, fmt.Errorf("%s: %w", arch, err)
 	}

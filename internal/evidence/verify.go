@@ -157,7 +157,7 @@ func (c *checker) platform(t target) (pr PlatformReport, ok bool) {
 		c.fail(what, fmt.Errorf("pulling the image: %w", err))
 		return pr, false
 	}
-	facts, err := imageFacts(img)
+	facts, err := sbom.ReadImage(img)
 	if err != nil {
 		c.fail(what, fmt.Errorf("reading the image: %w", err))
 		return pr, false

@@ -74,7 +74,7 @@ func statusD(idx v1.ImageIndex, d v1.Descriptor) (string, *spec.LockArch, string
 	if err != nil {
 		return "", nil, "", err
 	}
-	facts, err := imageFacts(img)
+	facts, err := sbom.ReadImage(img)
 	if err != nil {
 		return "", nil, "", fmt.Errorf("%s: %w", d.Digest, err)
 	}
@@ -83,33 +83,6 @@ func statusD(idx v1.ImageIndex, d v1.Descriptor) (string, *spec.LockArch, string
 		return "", nil, "", fmt.Errorf("%s: no /var/lib/dpkg/status.d stanzas", d.Digest)
 	}
 	return arch, a, facts.Distro, nil
-}
-
-// imageFacts merges what every layer of img says about its packages.
-func imageFacts(img v1.Image) (*sbom.Facts, error) {
-	ls, err := img.Layers()
-	if err != nil {
-		return nil, err
-	}
-	all := &sbom.Facts{Packages: map[string]sbom.PackageFacts{}}
-	for _, layer := range ls {
-		rc, err := layer.Uncompressed()
-		if err != nil {
-			return nil, err
-		}
-		f, err := sbom.ReadLayer(rc)
-		rc.Close()
-		if err != nil {
-			return nil, err
-		}
-		if f.Distro != "" {
-			all.Distro = f.Distro
-		}
-		for k, v := range f.Packages {
-			all.Packages[k] = v
-		}
-	}
-	return all, nil
 }
 
 // lockArch turns status.d facts into locked packages; the architecture is
