@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/temper-dev/temper/internal/release"
 	"github.com/temper-dev/temper/internal/store"
 )
 
@@ -118,150 +119,244 @@ func (d *Dashboard) latency(w http.ResponseWriter, r *http.Request, s *session) 
 	d.render(w, http.StatusOK, "latency", p)
 }
 
+// latencyWeeks is how many weeks the latency page charts.
+const latencyWeeks = 12
+
 func (d *Dashboard) latencyOf(h *history, c *catalog) latencyPage {
 	chans := d.channelNames()
 	first, last := chans[0], chans[len(chans)-1]
-	start := func(r store.Release) time.Time {
-		if !r.ArchivePublished.IsZero() {
-			return r.ArchivePublished
-		}
-		return r.Detected
+	a := newLatencyAcc(d.now(), last, latencyStages(first, last))
+	for _, sh := range h.streams {
+		a.addStream(sh)
 	}
-	stages := []stage{
+	a.summarise()
+	labels := a.labels()
+	a.productionTable(labels)
+	a.stagesChart(labels)
+	a.vulnsChart(labels)
+	a.openFindings(c)
+	p := &a.p
+	sort.SliceStable(p.PerStream, func(i, j int) bool { return p.PerStream[i].P90 > p.PerStream[j].P90 })
+	return a.p
+}
+
+// releaseStart is when a fix's journey starts: the archive's publication,
+// or its detection when that is unknown.
+func releaseStart(r store.Release) time.Time {
+	if !r.ArchivePublished.IsZero() {
+		return r.ArchivePublished
+	}
+	return r.Detected
+}
+
+// latencyStages are the legs measured: detection, build, the first
+// channel and the last.
+func latencyStages(first, last string) []stage {
+	start := releaseStart
+	return []stage{
 		{"detected", "s-detect", func(r store.Release, _ map[string]time.Time) time.Duration { return span(start(r), r.Detected) }},
 		{"built", "s-build", func(r store.Release, _ map[string]time.Time) time.Duration { return span(start(r), r.Built) }},
 		{first, "s-testing", func(r store.Release, m map[string]time.Time) time.Duration { return span(start(r), m[first]) }},
 		{last, "s-prod", func(r store.Release, m map[string]time.Time) time.Duration { return span(start(r), m[last]) }},
 	}
-	now := d.now()
+}
+
+// latencyAcc gathers the streams' durations per stage and week, and the
+// page's counts, over the latencyWeeks weeks starting at from.
+type latencyAcc struct {
+	from        time.Time
+	last        string
+	stages      []stage
+	perWeek     [][][]time.Duration // stage → week → durations
+	all         [][]time.Duration
+	remediate   []time.Duration
+	fast        []time.Duration
+	marks       []mark
+	gate, tests int
+	fastPerWeek []int
+	vulnWeeks   []map[string]int
+	p           latencyPage
+}
+
+func newLatencyAcc(now time.Time, last string, stages []stage) *latencyAcc {
+	const weeks = latencyWeeks
 	end := weekStart(now)
-	const weeks = 12
-	from := end.AddDate(0, 0, -7*(weeks-1))
-	idx := func(t time.Time) int {
-		if t.IsZero() || t.Before(from) {
-			return -1
-		}
-		return int(weekStart(t).Sub(from) / (7 * 24 * time.Hour))
+	a := &latencyAcc{
+		from:        end.AddDate(0, 0, -7*(weeks-1)),
+		last:        last,
+		stages:      stages,
+		perWeek:     make([][][]time.Duration, len(stages)),
+		all:         make([][]time.Duration, len(stages)),
+		fastPerWeek: make([]int, weeks),
+		vulnWeeks:   make([]map[string]int, weeks),
+		p:           latencyPage{Weeks: weeks},
 	}
-	labels := make([]string, weeks)
+	for i := range a.perWeek {
+		a.perWeek[i] = make([][]time.Duration, weeks)
+	}
+	for i := range a.vulnWeeks {
+		a.vulnWeeks[i] = map[string]int{}
+	}
+	return a
+}
+
+// week is the index of t's week, or -1 when t is unknown or too old.
+func (a *latencyAcc) week(t time.Time) int {
+	if t.IsZero() || t.Before(a.from) {
+		return -1
+	}
+	return int(weekStart(t).Sub(a.from) / (7 * 24 * time.Hour))
+}
+
+func (a *latencyAcc) labels() []string {
+	labels := make([]string, latencyWeeks)
 	for i := range labels {
-		labels[i] = from.AddDate(0, 0, 7*i).Format("Jan 2")
+		labels[i] = a.from.AddDate(0, 0, 7*i).Format("Jan 2")
 	}
-	perWeek := make([][][]time.Duration, len(stages)) // stage → week → durations
-	for i := range perWeek {
-		perWeek[i] = make([][]time.Duration, weeks)
+	return labels
+}
+
+// addStream adds one stream's published releases.
+func (a *latencyAcc) addStream(sh release.History) {
+	fastIDs := map[int64]bool{}
+	for _, m := range sh.Moves {
+		if m.Kind == store.KindFastTrack && m.Channel == a.last {
+			fastIDs[m.ReleaseID] = true
+		}
 	}
-	all := make([][]time.Duration, len(stages))
-	var remediate, fast []time.Duration
-	var marks []mark
-	p := latencyPage{Weeks: weeks}
-	gate, tests := 0, 0
-	fastPerWeek := make([]int, weeks)
-	vulnWeeks := make([]map[string]int, weeks)
-	for i := range vulnWeeks {
-		vulnWeeks[i] = map[string]int{}
+	sl := streamLatency{Stream: sh.Stream}
+	var toProd []time.Duration
+	// Releases are newest first: the newest published before each
+	// week's end gives that week's open findings.
+	var rels []store.Release
+	reached := map[int64]map[string]time.Time{}
+	for _, rh := range sh.Releases {
+		if rh.State == store.Published {
+			rels = append(rels, rh.Release)
+			reached[rh.ID] = rh.Reached
+		}
 	}
-	for _, sh := range h.streams {
-		fastIDs := map[int64]bool{}
-		for _, m := range sh.Moves {
-			if m.Kind == store.KindFastTrack && m.Channel == last {
-				fastIDs[m.ReleaseID] = true
-			}
-		}
-		sl := streamLatency{Stream: sh.Stream}
-		var toProd []time.Duration
-		// Releases are newest first: the newest published before each
-		// week's end gives that week's open findings.
-		var rels []store.Release
-		reached := map[int64]map[string]time.Time{}
-		for _, rh := range sh.Releases {
-			if rh.State == store.Published {
-				rels = append(rels, rh.Release)
-				reached[rh.ID] = rh.Reached
-			}
-		}
-		j := 0
-		for wk := weeks - 1; wk >= 0; wk-- {
-			end := from.AddDate(0, 0, 7*(wk+1))
-			for j < len(rels) && !rels[j].Published.Before(end) {
-				j++
-			}
-			if j < len(rels) {
-				for u, n := range rels[j].Scan.Counts {
-					vulnWeeks[wk][u] += n
-				}
-			}
-		}
-		for _, rel := range rels {
-			i := idx(start(rel))
-			if i < 0 || i >= weeks {
-				continue
-			}
-			p.Releases++
+	a.addOpenFindings(rels)
+	for _, rel := range rels {
+		if prod, ok := a.addRelease(rel, reached[rel.ID]); ok {
 			sl.Releases++
-			if rel.Gate.Passed {
-				gate++
-			}
-			if rel.Tests.Passed {
-				tests++
-			}
-			for si, st := range stages {
-				if v := st.of(rel, reached[rel.ID]); v > 0 {
-					perWeek[si][i] = append(perWeek[si][i], v)
-					all[si] = append(all[si], v)
-				}
-			}
-			prod := span(start(rel), reached[rel.ID][last])
 			if prod > 0 {
 				toProd = append(toProd, prod)
-				if len(rel.CVEsFixed) > 0 {
-					remediate = append(remediate, prod)
-				}
 				if fastIDs[rel.ID] {
-					fast = append(fast, prod)
-					fastPerWeek[i]++
+					a.addFastTrack(sh.Stream, rel, prod)
 					sl.FastTracked++
-					off := float64(start(rel).Sub(from.AddDate(0, 0, 7*i))) / float64(7*24*time.Hour)
-					marks = append(marks, mark{X: float64(i) + off - 0.5, Y: hours(prod), Label: sh.Stream + " " + rel.Tag + " fast-tracked"})
 				}
 			}
 		}
-		st := statOf(sh.Stream, toProd)
-		sl.ToProd, sl.Median, sl.P90 = st.N, st.Median, st.P90
-		p.PerStream = append(p.PerStream, sl)
 	}
-	for i := range marks {
-		marks[i].X = math.Max(0, math.Min(float64(weeks-1), marks[i].X+0.5))
+	st := statOf(sh.Stream, toProd)
+	sl.ToProd, sl.Median, sl.P90 = st.N, st.Median, st.P90
+	a.p.PerStream = append(a.p.PerStream, sl)
+}
+
+// addOpenFindings counts, for each week, the findings of the newest of
+// rels (newest first) published before the week's end.
+func (a *latencyAcc) addOpenFindings(rels []store.Release) {
+	j := 0
+	for wk := latencyWeeks - 1; wk >= 0; wk-- {
+		end := a.from.AddDate(0, 0, 7*(wk+1))
+		for j < len(rels) && !rels[j].Published.Before(end) {
+			j++
+		}
+		if j < len(rels) {
+			for u, n := range rels[j].Scan.Counts {
+				a.vulnWeeks[wk][u] += n
+			}
+		}
+	}
+}
+
+// addRelease adds one published release's stage durations; it reports
+// the time to the last channel, and false when the release started
+// outside the charted weeks.
+func (a *latencyAcc) addRelease(rel store.Release, reached map[string]time.Time) (time.Duration, bool) {
+	i := a.week(releaseStart(rel))
+	if i < 0 || i >= latencyWeeks {
+		return 0, false
+	}
+	a.p.Releases++
+	if rel.Gate.Passed {
+		a.gate++
+	}
+	if rel.Tests.Passed {
+		a.tests++
+	}
+	for si, st := range a.stages {
+		if v := st.of(rel, reached); v > 0 {
+			a.perWeek[si][i] = append(a.perWeek[si][i], v)
+			a.all[si] = append(a.all[si], v)
+		}
+	}
+	prod := span(releaseStart(rel), reached[a.last])
+	if prod > 0 && len(rel.CVEsFixed) > 0 {
+		a.remediate = append(a.remediate, prod)
+	}
+	return prod, true
+}
+
+// addFastTrack records a fast-tracked release that took prod to reach
+// the last channel, and marks it on the production chart.
+func (a *latencyAcc) addFastTrack(stream string, rel store.Release, prod time.Duration) {
+	i := a.week(releaseStart(rel))
+	a.fast = append(a.fast, prod)
+	a.fastPerWeek[i]++
+	off := float64(releaseStart(rel).Sub(a.from.AddDate(0, 0, 7*i))) / float64(7*24*time.Hour)
+	a.marks = append(a.marks, mark{X: float64(i) + off - 0.5, Y: hours(prod), Label: stream + " " + rel.Tag + " fast-tracked"})
+}
+
+// summarise fills the page's pass rates and overall statistics.
+func (a *latencyAcc) summarise() {
+	p := &a.p
+	for i := range a.marks {
+		a.marks[i].X = math.Max(0, math.Min(float64(latencyWeeks-1), a.marks[i].X+0.5))
 	}
 	if p.Releases > 0 {
-		p.GatePassed = float64(gate) / float64(p.Releases)
-		p.TestPassed = float64(tests) / float64(p.Releases)
+		p.GatePassed = float64(a.gate) / float64(p.Releases)
+		p.TestPassed = float64(a.tests) / float64(p.Releases)
 	}
-	for si, st := range stages {
-		p.Overall = append(p.Overall, statOf(st.Name, all[si]))
+	for si, st := range a.stages {
+		p.Overall = append(p.Overall, statOf(st.Name, a.all[si]))
 	}
-	p.Remediate = statOf("releases fixing CVEs", remediate)
-	p.FastTrack = statOf("fast-tracked", fast)
-	prodIdx := len(stages) - 1
+	p.Remediate = statOf("releases fixing CVEs", a.remediate)
+	p.FastTrack = statOf("fast-tracked", a.fast)
+}
+
+// productionTable fills the weekly table and the archive → last channel chart.
+func (a *latencyAcc) productionTable(labels []string) {
+	const weeks = latencyWeeks
+	p := &a.p
+	prodIdx := len(a.stages) - 1
 	med, p90 := make([]float64, weeks), make([]float64, weeks)
 	for i := range weeks {
-		ds := sortedDur(perWeek[prodIdx][i])
+		ds := sortedDur(a.perWeek[prodIdx][i])
 		med[i], p90[i] = math.NaN(), math.NaN()
 		if len(ds) > 0 {
 			med[i], p90[i] = hours(quantile(ds, 0.5)), hours(quantile(ds, 0.9))
 		}
-		p.Table = append(p.Table, weekRow{Week: labels[i], N: len(ds), Median: quantile(ds, 0.5), P90: quantile(ds, 0.9), Fast: fastPerWeek[i]})
+		p.Table = append(p.Table, weekRow{Week: labels[i], N: len(ds), Median: quantile(ds, 0.5), P90: quantile(ds, 0.9), Fast: a.fastPerWeek[i]})
 	}
+	last := a.last
 	p.Production = chart{ID: "plot-production", Title: "Archive → " + last + " per week",
 		Desc:   fmt.Sprintf("Median and 90th percentile hours from Debian publishing a change to the release reaching %s, by week of publication; diamonds are fast-tracked releases.", last),
-		YLabel: "time", X: labels, Format: fmtHours, Marks: marks, Days: true,
+		YLabel: "time", X: labels, Format: fmtHours, Marks: a.marks, Days: true,
 		Series: []series{{Name: "median", Class: "s-median", Values: med}, {Name: "90th percentile", Class: "s-p90", Values: p90}}}
+}
+
+// stagesChart charts the weekly median time to each stage.
+func (a *latencyAcc) stagesChart(labels []string) {
+	const weeks = latencyWeeks
+	p := &a.p
 	p.Stages = chart{ID: "plot-stages", Title: "Median time to each stage per week", YLabel: "time", X: labels, Format: fmtHours, Days: true,
 		Desc: "Median hours from the archive's publication to detection, build, the first channel and the last, by week."}
-	for si, st := range stages {
+	for si, st := range a.stages {
 		v := make([]float64, weeks)
 		for i := range weeks {
-			ds := sortedDur(perWeek[si][i])
+			ds := sortedDur(a.perWeek[si][i])
 			v[i] = math.NaN()
 			if len(ds) > 0 {
 				v[i] = hours(quantile(ds, 0.5))
@@ -269,6 +364,12 @@ func (d *Dashboard) latencyOf(h *history, c *catalog) latencyPage {
 		}
 		p.Stages.Series = append(p.Stages.Series, series{Name: st.Name, Class: st.Class, Values: v})
 	}
+}
+
+// vulnsChart charts the open findings per week by urgency.
+func (a *latencyAcc) vulnsChart(labels []string) {
+	const weeks = latencyWeeks
+	p := &a.p
 	p.Vulns = chart{ID: "plot-vulns", Title: "Open findings per week by urgency", YLabel: "findings", X: labels,
 		Desc: "Open findings (fixable or open) of each stream's newest release at the end of each week, summed over the catalog, by Debian urgency."}
 	for _, u := range Urgencies {
@@ -278,13 +379,18 @@ func (d *Dashboard) latencyOf(h *history, c *catalog) latencyPage {
 		v := make([]float64, weeks)
 		any := false
 		for i := range weeks {
-			v[i] = float64(vulnWeeks[i][u])
+			v[i] = float64(a.vulnWeeks[i][u])
 			any = any || v[i] > 0
 		}
 		if any {
 			p.Vulns.Series = append(p.Vulns.Series, series{Name: u, Class: "u-" + slug(u), Values: v})
 		}
 	}
+}
+
+// openFindings counts the catalog's current findings by urgency and KEV.
+func (a *latencyAcc) openFindings(c *catalog) {
+	p := &a.p
 	open := map[string]int{}
 	for _, st := range c.status {
 		for u, n := range st.Findings {
@@ -297,8 +403,6 @@ func (d *Dashboard) latencyOf(h *history, c *catalog) latencyPage {
 			p.Open = append(p.Open, count{u, open[u]})
 		}
 	}
-	sort.SliceStable(p.PerStream, func(i, j int) bool { return p.PerStream[i].P90 > p.PerStream[j].P90 })
-	return p
 }
 
 func slug(s string) string { return funcs["slug"].(func(string) string)(s) }
