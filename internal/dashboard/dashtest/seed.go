@@ -192,111 +192,154 @@ func Seed(ctx context.Context, st store.Store, o Options) (Seeded, error) {
 // stream 2's production is rolled back.
 func seedStream(ctx context.Context, st store.Store, s int, name string, start time.Time, step time.Duration, o Options, out *Seeded) (int, int, error) {
 	_, version, _ := release.SplitStream(name)
+	ss := &streamSeeder{ctx: ctx, st: st, s: s, name: name, version: version, o: o, out: out}
 	var prev []finding
-	moves := 0
-	type pending struct {
-		id    int64
-		at    time.Time
-		ch    string
-		from  string
-		kind  string
-		why   string
-		rback int64
-	}
-	var later []pending
-	flush := func(until time.Time) error {
-		rest := later[:0]
-		for _, p := range later {
-			if p.at.After(until) {
-				rest = append(rest, p)
-				continue
-			}
-			if err := st.Move(ctx, store.Move{Stream: name, Channel: p.ch, ReleaseID: p.id, From: p.from, Kind: p.kind, Reason: p.why, At: p.at}, p.rback); err != nil {
-				return err
-			}
-			moves++
-		}
-		later = rest
-		return nil
-	}
 	var prodID int64
 	for r := range o.Releases {
-		archive := start.Add(time.Duration(r)*step + time.Duration((s*37+r*11)%180)*time.Minute)
-		detected := archive.Add(time.Duration(5+(s+r)%40) * time.Minute)
-		built := detected.Add(time.Duration(8+(s*3+r)%30) * time.Minute)
-		published := built.Add(time.Duration(2+(s+r*5)%9) * time.Minute)
-		if published.After(o.End) {
-			published = o.End
-		}
-		if err := flush(published); err != nil {
-			return 0, 0, err
-		}
-		fs := findings(s, r, o.Releases)
-		gate := store.Result{Passed: true, Summary: "gate passed"}
-		last := r == o.Releases-1
-		if last && s%25 == 7 {
-			gate = store.Result{Passed: false, Summary: "1 fixable high finding older than 7 days (CVE-2025-0005 in libxml2)"}
-			out.Blocked = append(out.Blocked, name)
-		}
-		tests := store.Result{Passed: true, Suite: "essential", Summary: "12 passed"}
-		if r%4 == 0 || last {
-			tests = store.Result{Passed: true, Suite: "full", Summary: "snapshot: 31 passed"}
-		}
-		rel := store.Release{Stream: name, Day: release.Day(published), Digest: digest(s, r), LockDigest: digest(s, r+100000),
-			BuildKey: fmt.Sprintf("%d/%d", s, r), Packages: packages(s, r), CVEsFixed: fixed(prev, fs), Tests: tests, Scan: scanOf(fs), Gate: gate,
-			ArchivePublished: archive, Detected: detected, Built: built}
-		prev = fs
-		res, _, err := st.ReserveRelease(ctx, rel, func(n int) string { return release.ReleaseTag(version, published, n) })
+		id, published, fs, err := ss.publish(r, start, step, prev)
 		if err != nil {
 			return 0, 0, err
 		}
-		if _, err := st.ConfirmRelease(ctx, res.ID, published, store.Move{Stream: name, Channel: "testing", Kind: store.KindPublish, At: published}); err != nil {
-			return 0, 0, err
-		}
-		moves++
-		switch {
-		case last && s%10 == 0:
-			// A fix of an exploited CVE: fast-tracked through every channel.
-			why := "fast track: " + KEV + " (KEV) fixed in xz-utils"
-			later = append(later, pending{res.ID, published.Add(40 * time.Minute), "staging", "testing", store.KindFastTrack, why, 0},
-				pending{res.ID, published.Add(41 * time.Minute), "production", "staging", store.KindFastTrack, why, 0})
-			if s == 0 {
-				out.FastTrack = name
-			}
-		case r%4 == 0:
-			// Staging after the next snapshot (1–3 days), production after
-			// the 7-day soak and a wait for the daily promotion that
-			// shrinks as the weeks go by.
-			staging := published.Add(time.Duration(24+(s+r)%3*24+(s*5+r)%12) * time.Hour)
-			prod := staging.Add(7*24*time.Hour + time.Duration((s*7+r*13)%30+(o.Releases-r))*time.Hour)
-			later = append(later, pending{res.ID, staging, "staging", "testing", store.KindPromote, "soak 0d in testing, tests full, gate passed", 0},
-				pending{res.ID, prod, "production", "staging", store.KindPromote, "soak 7d in staging, tests full, gate passed", 0})
-		}
+		prev = fs
+		ss.schedule(r, id, published)
 		if s == 2 && r == o.Releases-9 {
-			prodID = res.ID
+			prodID = id
 		}
 	}
-	if err := flush(o.End); err != nil {
+	if err := ss.flush(o.End); err != nil {
 		return 0, 0, err
 	}
 	if s == 2 && prodID != 0 {
-		// Roll production back to the release before its head.
-		heads, err := st.Heads(ctx, name)
-		if err != nil {
+		if err := ss.rollback(prodID); err != nil {
 			return 0, 0, err
 		}
-		for _, h := range heads {
-			if h.Channel == "production" && h.Release.ID != prodID {
-				if err := st.Move(ctx, store.Move{Stream: name, Channel: "production", ReleaseID: prodID, Kind: store.KindRollback,
-					Reason: "rollback: health checks failed after the update", At: o.End.Add(-3 * time.Hour)}, h.Release.ID); err != nil {
-					return 0, 0, err
-				}
-				moves++
-				out.RolledBack = name
+	}
+	return o.Releases, ss.moves, nil
+}
+
+// pendingMove is a move seeded once the clock passes at.
+type pendingMove struct {
+	id    int64
+	at    time.Time
+	ch    string
+	from  string
+	kind  string
+	why   string
+	rback int64
+}
+
+// streamSeeder is one stream's seeding state: the moves made so far and
+// the moves waiting for their time.
+type streamSeeder struct {
+	ctx     context.Context
+	st      store.Store
+	s       int
+	name    string
+	version string
+	o       Options
+	out     *Seeded
+	moves   int
+	later   []pendingMove
+}
+
+// flush makes the pending moves due by until.
+func (ss *streamSeeder) flush(until time.Time) error {
+	rest := ss.later[:0]
+	for _, p := range ss.later {
+		if p.at.After(until) {
+			rest = append(rest, p)
+			continue
+		}
+		if err := ss.st.Move(ss.ctx, store.Move{Stream: ss.name, Channel: p.ch, ReleaseID: p.id, From: p.from, Kind: p.kind, Reason: p.why, At: p.at}, p.rback); err != nil {
+			return err
+		}
+		ss.moves++
+	}
+	ss.later = rest
+	return nil
+}
+
+// publish publishes release r into testing, after flushing the moves due
+// by then; it returns the release's id, publication time and findings.
+func (ss *streamSeeder) publish(r int, start time.Time, step time.Duration, prev []finding) (int64, time.Time, []finding, error) {
+	s, o, name := ss.s, ss.o, ss.name
+	archive := start.Add(time.Duration(r)*step + time.Duration((s*37+r*11)%180)*time.Minute)
+	detected := archive.Add(time.Duration(5+(s+r)%40) * time.Minute)
+	built := detected.Add(time.Duration(8+(s*3+r)%30) * time.Minute)
+	published := built.Add(time.Duration(2+(s+r*5)%9) * time.Minute)
+	if published.After(o.End) {
+		published = o.End
+	}
+	if err := ss.flush(published); err != nil {
+		return 0, time.Time{}, nil, err
+	}
+	fs := findings(s, r, o.Releases)
+	gate := store.Result{Passed: true, Summary: "gate passed"}
+	last := r == o.Releases-1
+	if last && s%25 == 7 {
+		gate = store.Result{Passed: false, Summary: "1 fixable high finding older than 7 days (CVE-2025-0005 in libxml2)"}
+		ss.out.Blocked = append(ss.out.Blocked, name)
+	}
+	tests := store.Result{Passed: true, Suite: "essential", Summary: "12 passed"}
+	if r%4 == 0 || last {
+		tests = store.Result{Passed: true, Suite: "full", Summary: "snapshot: 31 passed"}
+	}
+	rel := store.Release{Stream: name, Day: release.Day(published), Digest: digest(s, r), LockDigest: digest(s, r+100000),
+		BuildKey: fmt.Sprintf("%d/%d", s, r), Packages: packages(s, r), CVEsFixed: fixed(prev, fs), Tests: tests, Scan: scanOf(fs), Gate: gate,
+		ArchivePublished: archive, Detected: detected, Built: built}
+	res, _, err := ss.st.ReserveRelease(ss.ctx, rel, func(n int) string { return release.ReleaseTag(ss.version, published, n) })
+	if err != nil {
+		return 0, time.Time{}, nil, err
+	}
+	if _, err := ss.st.ConfirmRelease(ss.ctx, res.ID, published, store.Move{Stream: name, Channel: "testing", Kind: store.KindPublish, At: published}); err != nil {
+		return 0, time.Time{}, nil, err
+	}
+	ss.moves++
+	return res.ID, published, fs, nil
+}
+
+// schedule queues release r's later moves: a fast track for some streams'
+// last release, promotions for every fourth.
+func (ss *streamSeeder) schedule(r int, id int64, published time.Time) {
+	s, o := ss.s, ss.o
+	last := r == o.Releases-1
+	switch {
+	case last && s%10 == 0:
+		// A fix of an exploited CVE: fast-tracked through every channel.
+		why := "fast track: " + KEV + " (KEV) fixed in xz-utils"
+		ss.later = append(ss.later, pendingMove{id, published.Add(40 * time.Minute), "staging", "testing", store.KindFastTrack, why, 0},
+			pendingMove{id, published.Add(41 * time.Minute), "production", "staging", store.KindFastTrack, why, 0})
+		if s == 0 {
+			ss.out.FastTrack = ss.name
+		}
+	case r%4 == 0:
+		// Staging after the next snapshot (1–3 days), production after
+		// the 7-day soak and a wait for the daily promotion that
+		// shrinks as the weeks go by.
+		staging := published.Add(time.Duration(24+(s+r)%3*24+(s*5+r)%12) * time.Hour)
+		prod := staging.Add(7*24*time.Hour + time.Duration((s*7+r*13)%30+(o.Releases-r))*time.Hour)
+		ss.later = append(ss.later, pendingMove{id, staging, "staging", "testing", store.KindPromote, "soak 0d in testing, tests full, gate passed", 0},
+			pendingMove{id, prod, "production", "staging", store.KindPromote, "soak 7d in staging, tests full, gate passed", 0})
+	}
+}
+
+// rollback rolls production back to prodID, the release before its head.
+func (ss *streamSeeder) rollback(prodID int64) error {
+	heads, err := ss.st.Heads(ss.ctx, ss.name)
+	if err != nil {
+		return err
+	}
+	for _, h := range heads {
+		if h.Channel == "production" && h.Release.ID != prodID {
+			if err := ss.st.Move(ss.ctx, store.Move{Stream: ss.name, Channel: "production", ReleaseID: prodID, Kind: store.KindRollback,
+				Reason: "rollback: health checks failed after the update", At: ss.o.End.Add(-3 * time.Hour)}, h.Release.ID); err != nil {
+				return err
 			}
+			ss.moves++
+			ss.out.RolledBack = ss.name
 		}
 	}
-	return o.Releases, moves, nil
+	return nil
 }
 
 func digest(s, r int) string {
