@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -129,54 +130,16 @@ func (f *serveFlags) logger(cmd *cobra.Command) *slog.Logger {
 
 func (f *serveFlags) run(cmd *cobra.Command, g *globalFlags, catalog string) error {
 	ctx := cmd.Context()
-	if fi, err := os.Stat(catalog); err != nil || !fi.IsDir() {
-		return usageError{fmt.Errorf("%s: not a catalog directory", catalog)}
-	}
-	if g.config == "" {
-		if p := filepath.Join(catalog, config.FileName); fileExists(p) {
-			g.config = p
-		}
-	}
-	conf, err := config.Find(g.config)
+	conf, sched, err := f.configure(g, catalog)
 	if err != nil {
 		return err
-	}
-	if err := f.settle(conf); err != nil {
-		return err
-	}
-	sched := server.Schedule{Check: conf.Schedule.Check, VulnUpdate: conf.Schedule.VulnUpdate, Snapshot: conf.Schedule.Snapshot, Promote: conf.Schedule.Promote}
-	if err := sched.Validate(); err != nil {
-		return fmt.Errorf("%s: %v", conf.File, err)
 	}
 	log := f.logger(cmd)
 	var srv *server.Server
-	g.onArchiveHTTP = func(h *fetch.Client) {
-		h.HTTP.Transport = countInRelease{next: h.HTTP.Transport, count: func(p string) {
-			if srv != nil {
-				srv.CountInRelease(p)
-			}
-		}}
-	}
-	upd, err := g.updateOptions(nil)
+	g.onArchiveHTTP = countInReleaseOf(&srv)
+	cfg, err := f.jobConfig(g, log)
 	if err != nil {
 		return err
-	}
-	newUpdate := func() (update.Options, error) { return g.updateOptions(nil) }
-	test, err := f.engineFlags.options()
-	if err != nil {
-		log.Warn("no container engine: only the structure tests run", "error", err)
-		test, err = (&engineFlags{noEngine: true}).options()
-		if err != nil {
-			return err
-		}
-	}
-	pol, exc, err := scanPolicy(g, scanFlags{})
-	if err != nil {
-		return err
-	}
-	bopt := build.Options{Fetcher: upd.Debs}
-	if bopt.Output, err = build.DefaultStore(); err != nil {
-		return fmt.Errorf("no image store: %w", err)
 	}
 	key := f.signKey
 	f.signKey = ""
@@ -186,23 +149,14 @@ func (f *serveFlags) run(cmd *cobra.Command, g *globalFlags, catalog string) err
 	}
 	defer svc.Store.Close()
 	if key != "" {
-		if bopt.Signer, err = loadSigner(key); err != nil {
+		if cfg.Build.Signer, err = loadSigner(key); err != nil {
 			return err
 		}
-		svc.Attest = release.PromotionAttester(svc.Tags.(release.Artifacts), bopt.Signer)
+		svc.Attest = release.PromotionAttester(svc.Tags.(release.Artifacts), cfg.Build.Signer)
 	}
 	abs, _ := filepath.Abs(catalog)
-	srv, err = server.New(ctx, server.Config{
-		Catalog: abs, State: f.state, Listen: f.listen, MetricsListen: f.metricsListen, TLSCert: f.tlsCert, TLSKey: f.tlsKey,
-		Git: f.git, GitPush: f.gitPush, RescueAfter: f.rescueAfter, Schedule: sched, Workers: f.workers, Logger: log, Now: g.now,
-		Store: svc.Store, Service: svc, Update: newUpdate, Build: bopt, Test: test, Cache: upd.Cache, Policy: pol, Exceptions: exc,
-		SkipGate: f.skipGate, Support: conf.Support,
-		DistroInfo: func(ctx context.Context, rel string) ([]byte, error) {
-			csv, _, err := fetchDistroInfo(ctx, g, []string{rel})
-			return csv, err
-		},
-		VulnSources: map[vuln.Kind]string{vuln.Tracker: conf.VulnerabilityData.Tracker, vuln.KEVFeed: conf.VulnerabilityData.KEV, vuln.EPSSFeed: conf.VulnerabilityData.EPSS},
-	})
+	f.fillConfig(&cfg, g, conf, abs, sched, log, svc)
+	srv, err = server.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -210,19 +164,100 @@ func (f *serveFlags) run(cmd *cobra.Command, g *globalFlags, catalog string) err
 	if err != nil {
 		return err
 	}
-	go func() {
-		select {
-		case <-srv.Listening():
-		case <-ctx.Done():
-			return
-		}
-		w := cmd.OutOrStdout()
-		fmt.Fprintf(w, "temper serve: %s (API %s/api/v1/streams)\n", srv.URL, srv.URL)
-		if first != "" {
-			fmt.Fprintf(w, "admin token (shown once; temper token create makes more):\n  %s\n", first)
-		}
-	}()
+	go announce(ctx, cmd.OutOrStdout(), srv, first)
 	return srv.Run(ctx)
+}
+
+// configure finds the configuration for catalog, settles the flags
+// against it and validates its schedule.
+func (f *serveFlags) configure(g *globalFlags, catalog string) (*config.Config, server.Schedule, error) {
+	if fi, err := os.Stat(catalog); err != nil || !fi.IsDir() {
+		return nil, server.Schedule{}, usageError{fmt.Errorf("%s: not a catalog directory", catalog)}
+	}
+	if g.config == "" {
+		if p := filepath.Join(catalog, config.FileName); fileExists(p) {
+			g.config = p
+		}
+	}
+	conf, err := config.Find(g.config)
+	if err != nil {
+		return nil, server.Schedule{}, err
+	}
+	if err := f.settle(conf); err != nil {
+		return nil, server.Schedule{}, err
+	}
+	sched := server.Schedule{Check: conf.Schedule.Check, VulnUpdate: conf.Schedule.VulnUpdate, Snapshot: conf.Schedule.Snapshot, Promote: conf.Schedule.Promote}
+	if err := sched.Validate(); err != nil {
+		return nil, server.Schedule{}, fmt.Errorf("%s: %v", conf.File, err)
+	}
+	return conf, sched, nil
+}
+
+// countInReleaseOf counts the archive's InRelease fetches into the
+// server *srv once it exists.
+func countInReleaseOf(srv **server.Server) func(h *fetch.Client) {
+	return func(h *fetch.Client) {
+		h.HTTP.Transport = countInRelease{next: h.HTTP.Transport, count: func(p string) {
+			if *srv != nil {
+				(*srv).CountInRelease(p)
+			}
+		}}
+	}
+}
+
+// jobConfig is the server configuration the jobs need: updates, builds,
+// tests, the cache and the scan policy.
+func (f *serveFlags) jobConfig(g *globalFlags, log *slog.Logger) (server.Config, error) {
+	upd, err := g.updateOptions(nil)
+	if err != nil {
+		return server.Config{}, err
+	}
+	newUpdate := func() (update.Options, error) { return g.updateOptions(nil) }
+	test, err := f.engineFlags.options()
+	if err != nil {
+		log.Warn("no container engine: only the structure tests run", "error", err)
+		test, err = (&engineFlags{noEngine: true}).options()
+		if err != nil {
+			return server.Config{}, err
+		}
+	}
+	pol, exc, err := scanPolicy(g, scanFlags{})
+	if err != nil {
+		return server.Config{}, err
+	}
+	bopt := build.Options{Fetcher: upd.Debs}
+	if bopt.Output, err = build.DefaultStore(); err != nil {
+		return server.Config{}, fmt.Errorf("no image store: %w", err)
+	}
+	return server.Config{Update: newUpdate, Build: bopt, Test: test, Cache: upd.Cache, Policy: pol, Exceptions: exc}, nil
+}
+
+// fillConfig sets the rest of the server configuration from the flags,
+// the configuration file and the release service.
+func (f *serveFlags) fillConfig(cfg *server.Config, g *globalFlags, conf *config.Config, catalog string, sched server.Schedule, log *slog.Logger, svc *release.Service) {
+	cfg.Catalog, cfg.State, cfg.Listen, cfg.MetricsListen, cfg.TLSCert, cfg.TLSKey = catalog, f.state, f.listen, f.metricsListen, f.tlsCert, f.tlsKey
+	cfg.Git, cfg.GitPush, cfg.RescueAfter, cfg.Schedule, cfg.Workers, cfg.Logger, cfg.Now = f.git, f.gitPush, f.rescueAfter, sched, f.workers, log, g.now
+	cfg.Store, cfg.Service = svc.Store, svc
+	cfg.SkipGate, cfg.Support = f.skipGate, conf.Support
+	cfg.DistroInfo = func(ctx context.Context, rel string) ([]byte, error) {
+		csv, _, err := fetchDistroInfo(ctx, g, []string{rel})
+		return csv, err
+	}
+	cfg.VulnSources = map[vuln.Kind]string{vuln.Tracker: conf.VulnerabilityData.Tracker, vuln.KEVFeed: conf.VulnerabilityData.KEV, vuln.EPSSFeed: conf.VulnerabilityData.EPSS}
+}
+
+// announce prints the server's address, and the first admin token when
+// one was made, once the server listens.
+func announce(ctx context.Context, w io.Writer, srv *server.Server, first string) {
+	select {
+	case <-srv.Listening():
+	case <-ctx.Done():
+		return
+	}
+	fmt.Fprintf(w, "temper serve: %s (API %s/api/v1/streams)\n", srv.URL, srv.URL)
+	if first != "" {
+		fmt.Fprintf(w, "admin token (shown once; temper token create makes more):\n  %s\n", first)
+	}
 }
 
 // firstAdminToken makes an admin token when the store has none yet.
