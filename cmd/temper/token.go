@@ -15,18 +15,29 @@ import (
 func newTokenCommand(g *globalFlags) *cobra.Command {
 	c := &cobra.Command{Use: "token", Short: "Manage the HTTP API's bearer tokens (temper serve)"}
 	var state string
-	open := func(cmd *cobra.Command) (store.Store, store.Tokens, error) {
-		s, err := store.Open(cmd.Context(), state)
-		if err != nil {
-			return nil, nil, err
-		}
-		t, err := store.AsTokens(s)
-		if err != nil {
-			s.Close()
-			return nil, nil, err
-		}
-		return s, t, nil
+	for _, sub := range []*cobra.Command{newTokenCreateCommand(g, &state), newTokenListCommand(&state), newTokenRevokeCommand(g, &state)} {
+		sub.Flags().StringVar(&state, "state", "", "release state: a SQLite file, or postgres://... (default: the user data dir/temper/"+store.DefaultFile+")")
+		c.AddCommand(sub)
 	}
+	return c
+}
+
+// openTokens opens the release state and its tokens; the caller closes
+// the store.
+func openTokens(cmd *cobra.Command, state string) (store.Store, store.Tokens, error) {
+	s, err := store.Open(cmd.Context(), state)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := store.AsTokens(s)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, t, nil
+}
+
+func newTokenCreateCommand(g *globalFlags, state *string) *cobra.Command {
 	var role, name string
 	create := &cobra.Command{
 		Use:   "create --role read|admin [--name TEXT]",
@@ -36,7 +47,7 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 			if role != store.RoleRead && role != store.RoleAdmin {
 				return usageError{fmt.Errorf("--role %q: want read or admin", role)}
 			}
-			s, t, err := open(cmd)
+			s, t, err := openTokens(cmd, *state)
 			if err != nil {
 				return err
 			}
@@ -52,12 +63,16 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 	}
 	create.Flags().StringVar(&role, "role", "", "read (every GET) or admin (also POST)")
 	create.Flags().StringVar(&name, "name", "", "what the token is for")
-	list := &cobra.Command{
+	return create
+}
+
+func newTokenListCommand(state *string) *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List tokens: id, role, name, created, revoked",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, t, err := open(cmd)
+			s, t, err := openTokens(cmd, *state)
 			if err != nil {
 				return err
 			}
@@ -78,7 +93,10 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	revoke := &cobra.Command{
+}
+
+func newTokenRevokeCommand(g *globalFlags, state *string) *cobra.Command {
+	return &cobra.Command{
 		Use:   "revoke ID",
 		Short: "Revoke a token: the API answers 401 to it from now on",
 		Args:  cobra.ExactArgs(1),
@@ -87,7 +105,7 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return usageError{errors.New("token revoke takes the token's ID (temper token list)")}
 			}
-			s, t, err := open(cmd)
+			s, t, err := openTokens(cmd, *state)
 			if err != nil {
 				return err
 			}
@@ -99,9 +117,4 @@ func newTokenCommand(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	for _, sub := range []*cobra.Command{create, list, revoke} {
-		sub.Flags().StringVar(&state, "state", "", "release state: a SQLite file, or postgres://... (default: the user data dir/temper/"+store.DefaultFile+")")
-		c.AddCommand(sub)
-	}
-	return c
 }
