@@ -49,93 +49,117 @@ func (d *decoder) definition(root *yaml.Node) *Definition {
 	def := &Definition{Debian: Debian{Components: []string{DefaultComponent}}, Image: Image{User: DefaultUser}}
 	m, _ := d.mapping(root, "", "")
 	for _, key := range definitionLevels[""].keys {
-		n, ok := m[key]
-		if !ok {
-			continue
-		}
-		switch key {
-		case "name":
-			def.Name, _ = d.str(n, key)
-		case "version":
-			if n.Kind == yaml.ScalarNode && (n.Tag == "!!float" || n.Tag == "!!int") {
-				d.pos.vals[key] = pos{n.Line, n.Column}
-				d.at(n, key, "version: must be a string, found the number %s; quote it: version: %q (unquoted, YAML reads 3.10 as 3.1)", n.Value, n.Value)
-				continue
-			}
-			def.Version, _ = d.str(n, key)
-		case "debian":
-			if dm, ok := d.mapping(n, key, key); ok {
-				if v, ok := dm["release"]; ok {
-					def.Debian.Release, _ = d.str(v, "debian.release")
-				}
-				if v, ok := dm["components"]; ok {
-					def.Debian.Components = d.strList(v, "debian.components")
-				}
-			}
-		case "architectures":
-			def.Architectures = d.strList(n, key)
-		case "packages":
-			for i, s := range d.strList(n, key) {
-				name, ver, pinned := strings.Cut(s, "=")
-				if pinned && ver == "" {
-					d.at(n.Content[i], index(key, i), "%s: %q: empty version after \"=\"; write name or name=version", index(key, i), s)
-				}
-				def.Packages = append(def.Packages, Package{Name: name, Version: ver})
-			}
-		case "recommends":
-			def.Recommends, _ = d.boolean(n, key)
-		case "providers":
-			def.Providers = d.strMap(n, key)
-		case "exclude":
-			def.Exclude = d.strList(n, key)
-		case "no_dependencies":
-			def.NoDependencies = d.strList(n, key)
-		case "repositories":
-			items, _ := d.seq(n, key)
-			for i, it := range items {
-				def.Repositories = append(def.Repositories, d.repository(it, index(key, i)))
-			}
-		case "files":
-			def.Files = d.sourceFiles(n, key)
-		case "image":
-			d.image(n, &def.Image)
-		case "remove":
-			def.Remove = d.strList(n, key)
-		case "keep":
-			def.Keep = d.strList(n, key)
-		case "shell":
-			def.Shell, _ = d.boolean(n, key)
-		case "compression":
-			def.Compression, _ = d.str(n, key)
-			if def.Compression != "gzip" && def.Compression != "zstd" {
-				d.at(n, key, "compression: %q: want gzip or zstd", def.Compression)
-			}
-		case "hardening":
-			if hm, ok := d.mapping(n, key, key); ok {
-				for k, v := range hm {
-					var b bool
-					b, _ = d.boolean(v, join(key, k))
-					switch k {
-					case "allow_root":
-						def.Hardening.AllowRoot = b
-					case "allow_setuid":
-						def.Hardening.AllowSetuid = b
-					case "allow_package_manager":
-						def.Hardening.AllowPackageManager = b
-					}
-				}
-			}
-		case "tests":
-			items, _ := d.seq(n, key)
-			def.Tests = make([]Test, 0, len(items))
-			for i, it := range items {
-				def.Tests = append(def.Tests, d.test(it, index(key, i)))
-			}
-		case "variants":
-			def.Variants = d.variants(n)
+		if n, ok := m[key]; ok {
+			d.definitionKey(def, key, n)
 		}
 	}
 	return def
+}
+
+// definitionKey decodes one top-level key of a definition into def.
+func (d *decoder) definitionKey(def *Definition, key string, n *yaml.Node) {
+	switch key {
+	case "name":
+		def.Name, _ = d.str(n, key)
+	case "version":
+		d.version(def, key, n)
+	case "debian":
+		d.debian(n, key, &def.Debian)
+	case "architectures":
+		def.Architectures = d.strList(n, key)
+	case "packages":
+		def.Packages = append(def.Packages, d.packages(n, key)...)
+	case "recommends":
+		def.Recommends, _ = d.boolean(n, key)
+	case "providers":
+		def.Providers = d.strMap(n, key)
+	case "exclude":
+		def.Exclude = d.strList(n, key)
+	case "no_dependencies":
+		def.NoDependencies = d.strList(n, key)
+	case "repositories":
+		items, _ := d.seq(n, key)
+		for i, it := range items {
+			def.Repositories = append(def.Repositories, d.repository(it, index(key, i)))
+		}
+	case "files":
+		def.Files = d.sourceFiles(n, key)
+	case "image":
+		d.image(n, &def.Image)
+	case "remove":
+		def.Remove = d.strList(n, key)
+	case "keep":
+		def.Keep = d.strList(n, key)
+	case "shell":
+		def.Shell, _ = d.boolean(n, key)
+	case "compression":
+		def.Compression, _ = d.str(n, key)
+		if def.Compression != "gzip" && def.Compression != "zstd" {
+			d.at(n, key, "compression: %q: want gzip or zstd", def.Compression)
+		}
+	case "hardening":
+		d.hardening(n, key, &def.Hardening)
+	case "tests":
+		items, _ := d.seq(n, key)
+		def.Tests = make([]Test, 0, len(items))
+		for i, it := range items {
+			def.Tests = append(def.Tests, d.test(it, index(key, i)))
+		}
+	case "variants":
+		def.Variants = d.variants(n)
+	}
+}
+
+// version decodes version:, which must be a string: unquoted, YAML reads
+// 3.10 as the number 3.1.
+func (d *decoder) version(def *Definition, key string, n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && (n.Tag == "!!float" || n.Tag == "!!int") {
+		d.pos.vals[key] = pos{n.Line, n.Column}
+		d.at(n, key, "version: must be a string, found the number %s; quote it: version: %q (unquoted, YAML reads 3.10 as 3.1)", n.Value, n.Value)
+		return
+	}
+	def.Version, _ = d.str(n, key)
+}
+
+func (d *decoder) debian(n *yaml.Node, key string, deb *Debian) {
+	if dm, ok := d.mapping(n, key, key); ok {
+		if v, ok := dm["release"]; ok {
+			deb.Release, _ = d.str(v, "debian.release")
+		}
+		if v, ok := dm["components"]; ok {
+			deb.Components = d.strList(v, "debian.components")
+		}
+	}
+}
+
+// packages decodes the packages: list of name or name=version.
+func (d *decoder) packages(n *yaml.Node, key string) []Package {
+	var pkgs []Package
+	for i, s := range d.strList(n, key) {
+		name, ver, pinned := strings.Cut(s, "=")
+		if pinned && ver == "" {
+			d.at(n.Content[i], index(key, i), "%s: %q: empty version after \"=\"; write name or name=version", index(key, i), s)
+		}
+		pkgs = append(pkgs, Package{Name: name, Version: ver})
+	}
+	return pkgs
+}
+
+func (d *decoder) hardening(n *yaml.Node, key string, h *Hardening) {
+	if hm, ok := d.mapping(n, key, key); ok {
+		for k, v := range hm {
+			var b bool
+			b, _ = d.boolean(v, join(key, k))
+			switch k {
+			case "allow_root":
+				h.AllowRoot = b
+			case "allow_setuid":
+				h.AllowSetuid = b
+			case "allow_package_manager":
+				h.AllowPackageManager = b
+			}
+		}
+	}
 }
 
 func (d *decoder) repository(n *yaml.Node, path string) Repository {
