@@ -46,14 +46,7 @@ func (d *decoder) lock(root *yaml.Node) *Lock {
 	l := &Lock{Architectures: map[string]*LockArch{}}
 	m, _ := d.mapping(root, "", "")
 	if n, ok := m["definition"]; ok {
-		if dm, ok := d.mapping(n, "definition", "definition"); ok {
-			if v, ok := dm["file"]; ok {
-				l.Definition.File, _ = d.str(v, "definition.file")
-			}
-			if v, ok := dm["sha256"]; ok {
-				l.Definition.SHA256, _ = d.str(v, "definition.sha256")
-			}
-		}
+		d.lockDefinition(n, &l.Definition)
 	}
 	if n, ok := m["release"]; ok {
 		l.Release, _ = d.str(n, "release")
@@ -61,77 +54,100 @@ func (d *decoder) lock(root *yaml.Node) *Lock {
 	if n, ok := m["suites"]; ok {
 		items, _ := d.seq(n, "suites")
 		for i, it := range items {
-			p := index("suites", i)
-			var s LockSuite
-			sm, _ := d.mapping(it, p, "suites[]")
-			for key, v := range sm {
-				switch key {
-				case "name":
-					s.Name, _ = d.str(v, join(p, key))
-				case "inrelease_sha256":
-					s.InReleaseSHA256, _ = d.str(v, join(p, key))
-				case "date":
-					s.Date = d.date(v, join(p, key))
-				}
-			}
-			l.Suites = append(l.Suites, s)
+			l.Suites = append(l.Suites, d.lockSuite(it, index("suites", i)))
 		}
 	}
 	if n, ok := m["repositories"]; ok {
 		items, _ := d.seq(n, "repositories")
 		for i, it := range items {
-			p := index("repositories", i)
-			var x LockRepository
-			rm, _ := d.mapping(it, p, "repositories[]")
-			for key, v := range rm {
-				switch key {
-				case "name":
-					x.Name, _ = d.str(v, join(p, key))
-				case "url":
-					x.URL, _ = d.str(v, join(p, key))
-				case "suite":
-					x.Suite, _ = d.str(v, join(p, key))
-				case "fingerprint":
-					x.Fingerprint, _ = d.str(v, join(p, key))
-				case "inrelease_sha256":
-					x.InReleaseSHA256, _ = d.str(v, join(p, key))
-				case "date":
-					x.Date = d.date(v, join(p, key))
-				}
-			}
-			l.Repositories = append(l.Repositories, x)
+			l.Repositories = append(l.Repositories, d.lockRepository(it, index("repositories", i)))
 		}
 	}
 	if n, ok := m["files"]; ok {
 		l.Files = d.lockFiles(n)
 	}
 	if n, ok := m["architectures"]; ok {
-		n = deref(n)
-		d.pos.vals["architectures"] = pos{n.Line, n.Column}
-		if n.Kind != yaml.MappingNode {
-			d.at(n, "architectures", "architectures: expected a mapping of architecture names, found %s", describe(n))
-			return l
+		d.lockArchitectures(n, l.Architectures)
+	}
+	return l
+}
+
+func (d *decoder) lockDefinition(n *yaml.Node, def *LockDefinition) {
+	if dm, ok := d.mapping(n, "definition", "definition"); ok {
+		if v, ok := dm["file"]; ok {
+			def.File, _ = d.str(v, "definition.file")
 		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := deref(n.Content[i])
-			ap := join("architectures", k.Value)
-			if _, dup := l.Architectures[k.Value]; dup {
-				d.note(k, ap, "duplicate key %q in architectures (first at line %d)", k.Value, d.pos.keys[ap].line)
-				continue
-			}
-			d.pos.keys[ap] = pos{k.Line, k.Column}
-			a := &LockArch{Packages: []LockedPackage{}}
-			l.Architectures[k.Value] = a
-			am, _ := d.mapping(n.Content[i+1], ap, "architectures.*")
-			if pn, ok := am["packages"]; ok {
-				items, _ := d.seq(pn, join(ap, "packages"))
-				for j, it := range items {
-					a.Packages = append(a.Packages, d.lockedPackage(it, index(join(ap, "packages"), j)))
-				}
+		if v, ok := dm["sha256"]; ok {
+			def.SHA256, _ = d.str(v, "definition.sha256")
+		}
+	}
+}
+
+func (d *decoder) lockSuite(it *yaml.Node, p string) LockSuite {
+	var s LockSuite
+	sm, _ := d.mapping(it, p, "suites[]")
+	for key, v := range sm {
+		switch key {
+		case "name":
+			s.Name, _ = d.str(v, join(p, key))
+		case "inrelease_sha256":
+			s.InReleaseSHA256, _ = d.str(v, join(p, key))
+		case "date":
+			s.Date = d.date(v, join(p, key))
+		}
+	}
+	return s
+}
+
+func (d *decoder) lockRepository(it *yaml.Node, p string) LockRepository {
+	var x LockRepository
+	rm, _ := d.mapping(it, p, "repositories[]")
+	for key, v := range rm {
+		switch key {
+		case "name":
+			x.Name, _ = d.str(v, join(p, key))
+		case "url":
+			x.URL, _ = d.str(v, join(p, key))
+		case "suite":
+			x.Suite, _ = d.str(v, join(p, key))
+		case "fingerprint":
+			x.Fingerprint, _ = d.str(v, join(p, key))
+		case "inrelease_sha256":
+			x.InReleaseSHA256, _ = d.str(v, join(p, key))
+		case "date":
+			x.Date = d.date(v, join(p, key))
+		}
+	}
+	return x
+}
+
+// lockArchitectures decodes the architectures: mapping into archs,
+// reporting duplicate architectures.
+func (d *decoder) lockArchitectures(n *yaml.Node, archs map[string]*LockArch) {
+	n = deref(n)
+	d.pos.vals["architectures"] = pos{n.Line, n.Column}
+	if n.Kind != yaml.MappingNode {
+		d.at(n, "architectures", "architectures: expected a mapping of architecture names, found %s", describe(n))
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := deref(n.Content[i])
+		ap := join("architectures", k.Value)
+		if _, dup := archs[k.Value]; dup {
+			d.note(k, ap, "duplicate key %q in architectures (first at line %d)", k.Value, d.pos.keys[ap].line)
+			continue
+		}
+		d.pos.keys[ap] = pos{k.Line, k.Column}
+		a := &LockArch{Packages: []LockedPackage{}}
+		archs[k.Value] = a
+		am, _ := d.mapping(n.Content[i+1], ap, "architectures.*")
+		if pn, ok := am["packages"]; ok {
+			items, _ := d.seq(pn, join(ap, "packages"))
+			for j, it := range items {
+				a.Packages = append(a.Packages, d.lockedPackage(it, index(join(ap, "packages"), j)))
 			}
 		}
 	}
-	return l
 }
 
 func (d *decoder) lockedPackage(n *yaml.Node, p string) LockedPackage {
