@@ -27,6 +27,41 @@ import (
 //
 // A package of the tree that no group names is an error.
 func SplitTree(tree *rootfs.FS, groups [][]string) ([]*rootfs.FS, error) {
+	layerOf, err := layerIndex(groups)
+	if err != nil {
+		return nil, err
+	}
+	s := &splitter{tree: tree, layerOf: layerOf, top: len(groups), out: make([]*rootfs.FS, len(groups)+1)}
+	for i := range s.out {
+		s.out[i] = rootfs.New()
+	}
+	if root, ok := tree.Get(""); ok {
+		for _, t := range s.out {
+			t.Put(root)
+		}
+	}
+	paths := tree.Paths()
+	for k, p := range paths {
+		if p == "" {
+			continue
+		}
+		e, _ := tree.Get(p)
+		if e.Kind == rootfs.Dir && k+1 < len(paths) && strings.HasPrefix(paths[k+1], p+"/") {
+			continue // written as the parent of what is below it
+		}
+		i, err := s.layer(e)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.place(i, e); err != nil {
+			return nil, err
+		}
+	}
+	return s.out, nil
+}
+
+// layerIndex maps each package name to the index of its group.
+func layerIndex(groups [][]string) (map[string]int, error) {
 	layerOf := map[string]int{}
 	for i, g := range groups {
 		for _, name := range g {
@@ -36,77 +71,64 @@ func SplitTree(tree *rootfs.FS, groups [][]string) ([]*rootfs.FS, error) {
 			layerOf[name] = i
 		}
 	}
-	top := len(groups)
-	out := make([]*rootfs.FS, len(groups)+1)
-	for i := range out {
-		out[i] = rootfs.New()
-	}
-	if root, ok := tree.Get(""); ok {
-		for _, t := range out {
-			t.Put(root)
+	return layerOf, nil
+}
+
+// splitter places a tree's entries into the layer trees out; top is the
+// index of the last, generated, layer.
+type splitter struct {
+	tree    *rootfs.FS
+	out     []*rootfs.FS
+	layerOf map[string]int
+	top     int
+}
+
+// layer is the index of the layer e goes in: a hard link goes with the
+// file it links to.
+func (s *splitter) layer(e *rootfs.Entry) (int, error) {
+	if e.Kind == rootfs.Hardlink {
+		target, err := linkTarget(s.tree, e)
+		if err != nil {
+			return 0, err
 		}
+		return s.owner(target)
 	}
-	owner := func(e *rootfs.Entry) (int, error) {
-		if e.Package == "" {
-			if name, ok := statusPackage(e.Path); ok {
-				if i, ok := layerOf[name]; ok {
-					return i, nil
-				}
+	return s.owner(e)
+}
+
+// owner is the index of the layer of e's package; status.d files go with
+// their package and other generated entries in the last layer.
+func (s *splitter) owner(e *rootfs.Entry) (int, error) {
+	if e.Package == "" {
+		if name, ok := statusPackage(e.Path); ok {
+			if i, ok := s.layerOf[name]; ok {
+				return i, nil
 			}
-			return top, nil
 		}
-		i, ok := layerOf[e.Package]
-		if !ok {
-			return 0, fmt.Errorf("build: layers: /%s: package %s is in no layer", e.Path, e.Package)
-		}
-		return i, nil
+		return s.top, nil
 	}
-	paths := tree.Paths()
-	place := func(i int, e *rootfs.Entry) error {
-		t := out[i]
-		// Parents first, with the tree's metadata (rootfs.Put would make
-		// missing ones 0755 root).
-		if err := putParents(t, tree, path.Dir(e.Path)); err != nil {
-			return err
-		}
-		if old, ok := t.Get(e.Path); ok && old == e {
-			return nil
-		}
-		if err := t.Put(e); err != nil {
-			return fmt.Errorf("build: layers: %w", err)
-		}
+	i, ok := s.layerOf[e.Package]
+	if !ok {
+		return 0, fmt.Errorf("build: layers: /%s: package %s is in no layer", e.Path, e.Package)
+	}
+	return i, nil
+}
+
+// place writes e into layer i, after its missing parents.
+func (s *splitter) place(i int, e *rootfs.Entry) error {
+	t := s.out[i]
+	// Parents first, with the tree's metadata (rootfs.Put would make
+	// missing ones 0755 root).
+	if err := putParents(t, s.tree, path.Dir(e.Path)); err != nil {
+		return err
+	}
+	if old, ok := t.Get(e.Path); ok && old == e {
 		return nil
 	}
-	for k, p := range paths {
-		if p == "" {
-			continue
-		}
-		e, _ := tree.Get(p)
-		var i int
-		var err error
-		switch e.Kind {
-		case rootfs.Dir:
-			if k+1 < len(paths) && strings.HasPrefix(paths[k+1], p+"/") {
-				continue // written as the parent of what is below it
-			}
-			i, err = owner(e)
-		case rootfs.Hardlink:
-			target, terr := linkTarget(tree, e)
-			if terr != nil {
-				return nil, terr
-			}
-			i, err = owner(target)
-		default:
-			i, err = owner(e)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := place(i, e); err != nil {
-			return nil, err
-		}
+	if err := t.Put(e); err != nil {
+		return fmt.Errorf("build: layers: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // putParents writes dir and its missing ancestors into t with tree's
