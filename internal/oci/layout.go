@@ -15,6 +15,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/temper-dev/temper/internal/leftover"
 )
 
 // RefNameAnnotation names an entry of a layout's index.json; tools address
@@ -32,7 +34,9 @@ const ociLayoutFile = `{"imageLayoutVersion":"1.0.0"}`
 // Crash safety: every blob is written to a temporary file, synced and
 // renamed into blobs/sha256; index.json is replaced last the same way. A
 // crash leaves at worst stray ".tmp-*" files and unreferenced blobs,
-// never an index.json that points at a missing or partial blob. Blobs that
+// never an index.json that points at a missing or partial blob. The
+// temporary files are internal/leftover's (locked while written), and the
+// next write into the layout removes those a dead writer left. Blobs that
 // already exist with the right size are not rewritten (they are content
 // addressed), and index.json is not rewritten when unchanged, so writing
 // the same index again touches no file. Blobs no longer referenced are
@@ -59,6 +63,8 @@ func writeBlobs(dir string, idx v1.ImageIndex) error {
 	if err := os.MkdirAll(blobDir, 0o755); err != nil {
 		return fmt.Errorf("oci: layout: %w", err)
 	}
+	leftover.Clean(blobDir, ".tmp-")
+	leftover.Clean(dir, ".tmp-")
 	w := &blobWriter{dir: blobDir, done: map[v1.Hash]bool{}}
 	if err := w.index(idx); err != nil {
 		return fmt.Errorf("oci: layout %s: %w", dir, err)
@@ -255,7 +261,7 @@ func (w *blobWriter) blob(h v1.Hash, size int64, open func() (io.ReadCloser, err
 		return fmt.Errorf("blob %s: %w", h, err)
 	}
 	defer rc.Close()
-	tmp, err := os.CreateTemp(w.dir, ".tmp-"+h.Hex[:12]+"-*")
+	tmp, err := leftover.CreateTemp(w.dir, ".tmp-"+h.Hex[:12]+"-*")
 	if err != nil {
 		return err
 	}
@@ -284,7 +290,7 @@ func writeIfChanged(path string, data []byte) error {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	tmp, err := leftover.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
@@ -299,8 +305,9 @@ func writeIfChanged(path string, data []byte) error {
 	return syncDir(filepath.Dir(path))
 }
 
-// finish makes a finished temporary file world-readable, syncs, closes and
-// renames it into place.
+// finish makes a finished temporary file world-readable, syncs it,
+// renames it into place and closes it: closed only once renamed, so that
+// leftover.Clean never takes a live writer's file for a leftover.
 func finish(tmp *os.File, final string) error {
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
@@ -310,10 +317,11 @@ func finish(tmp *os.File, final string) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		tmp.Close()
 		return err
 	}
-	return os.Rename(tmp.Name(), final)
+	return tmp.Close()
 }
 
 func syncDir(dir string) error {

@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/temper-dev/temper/internal/leftover"
 )
 
 // WriteTarball writes one platform's image as a docker-archive tarball
@@ -25,7 +27,9 @@ func WriteTarball(path string, img v1.Image, tag string) error {
 	if err != nil {
 		return fmt.Errorf("oci: tarball %s: tag: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	// A previous write of path that was killed left its temporary file.
+	leftover.Clean(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	tmp, err := leftover.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("oci: tarball: %w", err)
 	}
