@@ -28,7 +28,11 @@ const (
 var benchReleases = []string{"bookworm", "trixie", "sid"}
 
 // WriteBenchTracker writes the generated tracker file to path.
-func WriteBenchTracker(path string) error {
+func WriteBenchTracker(path string) error { return writeTracker(path, benchSources, benchEntries) }
+
+// writeTracker writes a generated tracker file of sources source packages
+// and entries source x CVE entries.
+func writeTracker(path string, sources, entries int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -37,13 +41,13 @@ func WriteBenchTracker(path string) error {
 	r := rand.New(rand.NewPCG(1, 2))
 	w.WriteString("{")
 	words := strings.Fields("a buffer overflow in the parser allows remote attackers to cause a denial of service or possibly execute arbitrary code via a crafted file because of an integer overflow when handling malformed input in the library")
-	for s := 0; s < benchSources; s++ {
+	for s := 0; s < sources; s++ {
 		if s > 0 {
 			w.WriteString(",")
 		}
 		fmt.Fprintf(w, "%q:{", benchSource(s))
-		n := benchEntries / benchSources
-		if s < benchEntries%benchSources {
+		n := entries / sources
+		if s < entries%sources {
 			n++
 		}
 		for e := 0; e < n; e++ {

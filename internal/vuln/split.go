@@ -11,6 +11,7 @@ import (
 type sourceSpan struct {
 	name  string
 	value []byte
+	start int // the value's offset in the file
 }
 
 var errSplit = errors.New("security tracker JSON: not an object of source packages")
@@ -48,7 +49,7 @@ func splitSources(data []byte) ([]sourceSpan, error) {
 		if end, err = valueEnd(data, start); err != nil {
 			return nil, err
 		}
-		out = append(out, sourceSpan{name, data[start:end]})
+		out = append(out, sourceSpan{name, data[start:end], start})
 		i = skipSpace(data, end)
 		if i < len(data) && data[i] == ',' {
 			i = skipSpace(data, i+1)

@@ -1,53 +1,12 @@
 package vuln
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
-	"sort"
-	"strings"
 
 	"golang.org/x/sync/errgroup"
 )
-
-// trackerRelease is one release's record of a tracker entry. Fields the
-// matching does not need (repositories, next_point_update, debianbug) are
-// not decoded.
-type trackerRelease struct {
-	Status       string      `json:"status"`
-	FixedVersion string      `json:"fixed_version"`
-	Urgency      string      `json:"urgency"`
-	NoDSA        *flexString `json:"nodsa"`
-	NoDSAReason  flexString  `json:"nodsa_reason"`
-}
-
-// trackerEntry is one CVE (or TEMP-) id of one source package.
-type trackerEntry struct {
-	Description string                    `json:"description"`
-	Releases    map[string]trackerRelease `json:"releases"`
-}
-
-// flexString accepts a JSON string, boolean or number: the tracker writes
-// nodsa as Debian's comment, but a boolean must not break the parse.
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-		return nil
-	}
-	if string(b) == "null" || string(b) == "false" {
-		*f = ""
-		return nil
-	}
-	*f = flexString(b)
-	return nil
-}
 
 // ParseTracker reads the tracker's JSON export, {source: {id: entry}}, into
 // an Index.
@@ -61,7 +20,7 @@ func ParseTracker(r io.Reader) (*Index, error) {
 
 // ParseTrackerBytes parses the export held in memory: the top-level object
 // is split by source package, and the sources are decoded into records in
-// parallel batches; the records are then indexed (their strings interned)
+// parallel batches (trackerDecoder, one pass over each source's bytes); the records are then indexed (their strings interned)
 // in file order, so the same export always gives the same index.
 func ParseTrackerBytes(data []byte) (*Index, error) {
 	spans, err := splitSources(data)
@@ -75,12 +34,14 @@ func ParseTrackerBytes(data []byte) (*Index, error) {
 	for lo := 0; lo < len(spans); lo += batch {
 		hi := min(lo+batch, len(spans))
 		g.Go(func() error {
+			d := trackerDecoder{intern: map[string]string{}}
 			for i := lo; i < hi; i++ {
-				var entries map[string]trackerEntry
-				if err := json.Unmarshal(spans[i].value, &entries); err != nil {
-					return fmt.Errorf("security tracker JSON, source %q: %w", spans[i].name, err)
+				sp := spans[i]
+				recs, err := d.decodeSource(data, sp.start, sp.start+len(sp.value))
+				if err != nil {
+					return fmt.Errorf("security tracker JSON, source %q: %w", sp.name, err)
 				}
-				decoded[i] = sourceRecords(entries)
+				decoded[i] = recs
 			}
 			return nil
 		})
@@ -100,33 +61,6 @@ func ParseTrackerBytes(data []byte) (*Index, error) {
 type pendingRecord struct {
 	release string
 	Record
-}
-
-// sourceRecords turns one source's entries into records, by id and then
-// release name.
-func sourceRecords(entries map[string]trackerEntry) []pendingRecord {
-	ids := make([]string, 0, len(entries))
-	n := 0
-	for id, e := range entries {
-		ids = append(ids, id)
-		n += len(e.Releases)
-	}
-	sort.Strings(ids)
-	out := make([]pendingRecord, 0, n)
-	for _, id := range ids {
-		e := entries[id]
-		rels := make([]string, 0, len(e.Releases))
-		for rel := range e.Releases {
-			rels = append(rels, rel)
-		}
-		sort.Strings(rels)
-		for _, rel := range rels {
-			r := recordOf(id, e.Releases[rel])
-			r.Description = e.Description
-			out = append(out, pendingRecord{rel, r})
-		}
-	}
-	return out
 }
 
 // indexBuilder interns the records' strings into the index's table.
@@ -192,24 +126,4 @@ func (b *indexBuilder) addSource(source string, recs []pendingRecord) {
 		}
 		srcs[source] = append(srcs[source], r)
 	}
-}
-
-// recordOf keeps what matching needs from one release record.
-func recordOf(id string, r trackerRelease) Record {
-	rec := Record{ID: id, FixedVersion: r.FixedVersion, NoDSAReason: string(r.NoDSAReason)}
-	switch r.Status {
-	case "resolved":
-		rec.Status = TrackerResolved
-	case "open":
-		rec.Status = TrackerOpen
-	default: // "undetermined", and anything the tracker may add later
-		rec.Status = TrackerUndetermined
-	}
-	rec.Urgency, rec.UrgencyFromNVD = strings.CutSuffix(r.Urgency, "**")
-	rec.Urgency = strings.TrimSpace(rec.Urgency)
-	if r.NoDSA != nil {
-		rec.NoDSA = true
-		rec.Comment = string(*r.NoDSA)
-	}
-	return rec
 }
