@@ -16,7 +16,6 @@ import (
 	"github.com/temper-dev/temper/internal/build/buildtest"
 	"github.com/temper-dev/temper/internal/debian/debtest"
 	"github.com/temper-dev/temper/internal/debian/testarchive"
-	"github.com/temper-dev/temper/internal/hostile"
 )
 
 // sigtermEnv is the fixture archive (with "evil", whose postinst never
@@ -32,13 +31,20 @@ type sigtermEnv struct {
 	seen    chan string
 }
 
+// endlessLoops runs 10^12 cheap iterations at a depth of four: endless
+// once the step and time budgets are lifted, and never cut short by the
+// evaluator's recursion limit (a recursive function is: it stops at
+// depth 64, so it cannot stand for "endless").
+var endlessLoops = "l=\"" + strings.TrimSpace(strings.Repeat("1 ", 1000)) + "\"\n" +
+	"for a in $l; do for b in $l; do for c in $l; do for d in $l; do :; done; done; done; done\n"
+
 func newSigtermEnv(t *testing.T) *sigtermEnv {
 	f := buildtest.NewFixture(t)
 	evil := debtest.Build(t, debtest.Spec{
 		Control:  "Package: evil\nVersion: 1.0\nArchitecture: amd64\nMaintainer: T <t@example.org>\nDescription: evil\nDepends: libc6\n",
 		Files:    []debtest.File{{Path: "./usr/bin/evil", Mode: 0o755, Data: []byte("evil")}},
 		AutoDirs: true,
-		Scripts:  map[string]string{"postinst": "#!/bin/sh\n# update-alternatives ucf\n" + hostile.Scripts["endless-func"]},
+		Scripts:  map[string]string{"postinst": "#!/bin/sh\n# update-alternatives ucf\n" + endlessLoops},
 	})
 	f.Extra = []testarchive.Package{{Name: "evil", Version: "1.0", Arch: "amd64", Fields: map[string]string{"Depends": "libc6"}, Deb: evil}}
 	for p, data := range f.Archive().Files(t) {
