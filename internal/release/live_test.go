@@ -21,6 +21,8 @@ import (
 	"github.com/temper-dev/temper/internal/debian/livetest"
 	"github.com/temper-dev/temper/internal/release"
 	"github.com/temper-dev/temper/internal/spec"
+	"github.com/temper-dev/temper/internal/store"
+	"github.com/temper-dev/temper/internal/store/storetest"
 	"github.com/temper-dev/temper/internal/vuln/vulntest"
 )
 
@@ -30,6 +32,7 @@ type live struct {
 	ctx      context.Context
 	bin, dir string
 	prefix   string
+	state    string // --state: a SQLite file or a postgres:// URL
 	common   []string
 	env      []string
 	noEngine bool
@@ -46,7 +49,7 @@ func (l *live) run(args ...string) (string, error) {
 		}
 		fallthrough
 	case "promote", "rollback", "status", "history":
-		all = append(all, "--state", filepath.Join(l.dir, "state.db"), "--registry", l.prefix)
+		all = append(all, "--state", l.state, "--registry", l.prefix)
 	}
 	cmd := exec.CommandContext(l.ctx, l.bin, all...)
 	cmd.Dir, cmd.Env = l.dir, append(os.Environ(), l.env...)
@@ -109,13 +112,39 @@ func channelDigest(rows []release.StreamStatus, stream, channel string) (tag, di
 // base, promote with soak 0, snapshot, fast-track a KEV fix, roll back;
 // after each step the registry's tags name the recorded digests; cosign
 // verify-attestation and temper verify --channel check the signed
-// promotion chain.
+// promotion chain. It runs once per store back end (storetest.Each):
+// on SQLite always, on a fresh PostgreSQL database when
+// TEMPER_TEST_POSTGRES is set.
 func TestLivePublishPromote(t *testing.T) {
 	livetest.Mirrors(t)
 	buildtest.Need(t, "docker-registry", "cosign")
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		// The temper binary opens the store itself.
+		b.Store.Close()
+		t.Logf("store: %s", b.Name)
+		livePublishPromote(t, b.State)
+
+		// What temper recorded is in this back end.
+		s, err := store.Open(context.Background(), b.State)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		streams, err := s.Streams(context.Background())
+		if err != nil || len(streams) != 2 {
+			t.Fatalf("%s store after the run: %d streams (%v), want 2", b.Name, len(streams), err)
+		}
+		rels, err := s.Releases(context.Background(), "base:12-bookworm")
+		if err != nil || len(rels) != 2 {
+			t.Fatalf("%s store after the run: %d releases of base (%v), want 2", b.Name, len(rels), err)
+		}
+	})
+}
+
+func livePublishPromote(t *testing.T, state string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	l := setupLive(t, ctx)
+	l := setupLive(t, ctx, state)
 	const base = "base:12-bookworm"
 	baseLock := filepath.Join(l.dir, "catalog/base/12-bookworm.lock.yaml")
 
@@ -201,8 +230,8 @@ func TestLivePublishPromote(t *testing.T) {
 
 // setupLive builds the temper binary, copies base and static into a
 // catalog with a temper.yaml (soak 0 everywhere), makes a key and starts
-// the registry.
-func setupLive(t *testing.T, ctx context.Context) *live {
+// the registry; the release commands use the store at state.
+func setupLive(t *testing.T, ctx context.Context, state string) *live {
 	dir := t.TempDir()
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
@@ -234,7 +263,7 @@ policy:
 	os.WriteFile(filepath.Join(dir, "cosign.key"), priv, 0o600)
 	os.WriteFile(filepath.Join(dir, "cosign.pub"), pub, 0o644)
 	reg := buildtest.StartRegistry(t)
-	l := &live{t: t, ctx: ctx, bin: bin, dir: dir, prefix: reg + "/temper",
+	l := &live{t: t, ctx: ctx, bin: bin, dir: dir, prefix: reg + "/temper", state: state,
 		common: []string{"--cache", livetest.CacheDir(t)},
 		env:    []string{"TEMPER_PASSWORD=live-test", "COSIGN_PASSWORD=live-test", "XDG_DATA_HOME=" + filepath.Join(dir, "data")},
 	}
