@@ -267,6 +267,20 @@ func TestBrowser(t *testing.T) {
 	if n := p.count("details.release"); n != 50 {
 		t.Errorf("stream page: %d releases, want 50", n)
 	}
+	// Its patch latency plot: a point per release and stage, the fast
+	// track marked, the median as a reference line.
+	if n := p.count("#plot-stream .s-prod circle.pt"); n < 10 {
+		t.Errorf("stream plot: %d production points", n)
+	}
+	if n := p.count("#plot-stream .series"); n != 4 {
+		t.Errorf("stream plot: %d series", n)
+	}
+	if n := p.count("#plot-stream path.mark"); n < 1 {
+		t.Errorf("stream plot: no fast-tracked release marked")
+	}
+	if n := p.count("#plot-stream .ref.r-median line"); n != 1 {
+		t.Errorf("stream plot: %d median lines", n)
+	}
 	p.shot(shots, "stream")
 	p.open(e.URL + streamPath(e.seeded.RolledBack))
 	if !strings.Contains(p.html(), "rolled back") {

@@ -413,3 +413,50 @@ func span(a, b time.Time) time.Duration {
 	}
 	return b.Sub(a)
 }
+
+// streamLatencyChart charts one stream's published releases, oldest
+// first: the time from the archive's publication to detection, build,
+// the first channel and the last per release, fast-tracked releases
+// marked, the median and 90th percentile to the last channel as
+// reference lines. rels are newest first (release.History).
+func streamLatencyChart(rels []release.ReleaseHistory, fast map[int64]bool, first, last string) (chart, stat) {
+	stages := latencyStages(first, last)
+	var pub []release.ReleaseHistory
+	for i := len(rels) - 1; i >= 0; i-- {
+		if rels[i].State == store.Published {
+			pub = append(pub, rels[i])
+		}
+	}
+	c := chart{ID: "plot-stream", Title: "Patch latency per release", YLabel: "time", Format: fmtHours, Days: true,
+		Desc: fmt.Sprintf("For each published release, oldest first: hours from Debian publishing the change to detection, build, the release entering %s and %s; diamonds are fast-tracked releases; the dashed lines are the median and 90th percentile to %s.", first, last, last),
+		X:    make([]string, len(pub)), Tips: make([]string, len(pub))}
+	vals := make([][]float64, len(stages))
+	for si := range vals {
+		vals[si] = make([]float64, len(pub))
+	}
+	var toProd []time.Duration
+	for i, rh := range pub {
+		c.X[i] = releaseStart(rh.Release).Format("Jan 2")
+		c.Tips[i] = rh.Tag
+		for si, st := range stages {
+			vals[si][i] = math.NaN()
+			if v := st.of(rh.Release, rh.Reached); v > 0 {
+				vals[si][i] = hours(v)
+			}
+		}
+		if prod := span(releaseStart(rh.Release), rh.Reached[last]); prod > 0 {
+			toProd = append(toProd, prod)
+			if fast[rh.ID] {
+				c.Marks = append(c.Marks, mark{X: float64(i), Y: hours(prod), Label: rh.Tag + " fast-tracked"})
+			}
+		}
+	}
+	for si, st := range stages {
+		c.Series = append(c.Series, series{Name: st.Name, Class: st.Class, Values: vals[si], Connect: true})
+	}
+	s := statOf(last, toProd)
+	if s.N > 0 {
+		c.Refs = []ref{{Y: hours(s.Median), Label: "median", Class: "r-median"}, {Y: hours(s.P90), Label: "p90", Class: "r-p90"}}
+	}
+	return c, s
+}

@@ -230,6 +230,10 @@ type streamPage struct {
 	Rollback []string // channels holding a release
 	Evidence []string // tags the build's signatures and attestations are under
 	Newest   store.Release
+	// Latency charts the releases' patch latency; ToLast is the
+	// archive → last channel statistic behind its reference lines.
+	Latency chart
+	ToLast  stat
 	// CommitURL is the lock commit's page (Config.CommitURL), "" when
 	// none is configured or no commit is known.
 	CommitURL string
@@ -278,6 +282,7 @@ func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request, s *session) {
 			p.Newest = rh.Release
 		}
 	}
+	p.Latency, p.ToLast = streamLatencyChart(h.Releases, fast, p.Channels[0], p.Channels[len(p.Channels)-1])
 	if p.Newest.ID != 0 {
 		p.Findings = pipeline.Findings(p.Newest.Scan)
 		sort.SliceStable(p.Findings, func(i, j int) bool { return findingLess(p.Findings[i], p.Findings[j]) })

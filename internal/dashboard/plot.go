@@ -16,6 +16,11 @@ type chart struct {
 	X               []string // category labels (weeks)
 	Series          []series
 	Marks           []mark
+	// Refs are horizontal reference lines (a median) across the plot.
+	Refs []ref
+	// Tips, when set, name each X in the points' tooltips (a release's
+	// tag where the axis shows its date).
+	Tips []string
 	// Days: Y values are hours; above three days the axis counts days.
 	Days bool
 	// Format prints a Y value (axis and tooltips).
@@ -26,6 +31,15 @@ type series struct {
 	Name   string
 	Class  string    // CSS class: its colour and dash
 	Values []float64 // one per X; NaN where there is none
+	// Connect draws the line on across missing values (a release that
+	// never reached the stage) instead of breaking it.
+	Connect bool
+}
+
+type ref struct {
+	Y     float64
+	Label string
+	Class string // CSS class: its colour
 }
 
 type mark struct {
@@ -81,6 +95,9 @@ func (c chart) SVG() template.HTML {
 	for _, m := range c.Marks {
 		ymax = math.Max(ymax, m.Y)
 	}
+	for _, r := range c.Refs {
+		ymax = math.Max(ymax, r.Y)
+	}
 	if c.Days && ymax > 72 {
 		ymax = niceMax(ymax/24) * 24 // ticks in whole days
 	} else {
@@ -116,12 +133,20 @@ func (c chart) SVG() template.HTML {
 	}
 	fmt.Fprintf(&b, `<text class="axis" x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">%s</text>`, padT+innerH/2, padT+innerH/2, esc(c.YLabel))
 	fmt.Fprintf(&b, `<line class="axisline" x1="%d" x2="%d" y1="%d" y2="%d"/>`, padL, plotW-padR, padT+innerH, padT+innerH)
+	for _, r := range c.Refs {
+		fmt.Fprintf(&b, `<g class="ref %s"><line x1="%d" x2="%d" y1="%.1f" y2="%.1f"><title>%s: %s</title></line>`, esc(r.Class), padL, plotW-padR, y(r.Y), y(r.Y), esc(r.Label), esc(f(r.Y)))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s %s</text></g>`, plotW-padR, y(r.Y)-5, esc(r.Label), esc(f(r.Y)))
+	}
+	tip := c.X
+	if len(c.Tips) == len(c.X) {
+		tip = c.Tips
+	}
 	for _, s := range c.Series {
 		var path strings.Builder
 		pen := false
 		for i, v := range s.Values {
 			if math.IsNaN(v) {
-				pen = false
+				pen = pen && s.Connect
 				continue
 			}
 			cmd := "L"
@@ -136,7 +161,7 @@ func (c chart) SVG() template.HTML {
 			if math.IsNaN(v) {
 				continue
 			}
-			fmt.Fprintf(&b, `<circle class="pt" cx="%.1f" cy="%.1f" r="3.5"><title>%s, %s: %s</title></circle>`, x(float64(i)), y(v), esc(s.Name), esc(c.X[i]), esc(f(v)))
+			fmt.Fprintf(&b, `<circle class="pt" cx="%.1f" cy="%.1f" r="3.5"><title>%s, %s: %s</title></circle>`, x(float64(i)), y(v), esc(s.Name), esc(tip[i]), esc(f(v)))
 		}
 		b.WriteString(`</g>`)
 	}
