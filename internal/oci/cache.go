@@ -17,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/temper-dev/temper/internal/leftover"
 	"github.com/temper-dev/temper/internal/rootfs"
 )
 
@@ -166,6 +167,9 @@ func (c *LayerCache) store(key string, l v1.Layer) (v1.Layer, error) {
 	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
 		return nil, fmt.Errorf("oci: layer cache: %w", err)
 	}
+	// Temporary files an interrupted run left here (unlocked) go now;
+	// they are never read: load looks only at final names.
+	leftover.Clean(filepath.Dir(blob), ".tmp-")
 	rc, err := l.Compressed()
 	if err != nil {
 		return nil, err
@@ -193,12 +197,15 @@ func (c *LayerCache) store(key string, l v1.Layer) (v1.Layer, error) {
 	return &fileLayer{path: blob, meta: m}, nil
 }
 
+// writeAtomic writes path through a leftover temporary file (locked while
+// written, renamed into place before it is closed, so leftover.Clean never
+// takes a live writer's file for a leftover).
 func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	tmp, err := leftover.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer os.Remove(tmp.Name()) // no-op after the rename
 	if err := write(tmp); err != nil {
 		tmp.Close()
 		return err
@@ -207,10 +214,11 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		tmp.Close()
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	return tmp.Close()
 }
 
 // fileLayer is a cached layer read from disk when its bytes are needed.

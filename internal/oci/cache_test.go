@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/temper-dev/temper/internal/leftover"
 	"github.com/temper-dev/temper/internal/rootfs"
 )
 
@@ -133,5 +134,63 @@ func TestLayerCacheOnDisk(t *testing.T) {
 	os.Rename(l.(blobFile).file()+".x", l.(blobFile).file())
 	if err := WriteLayout(other, idx, "x:1"); err == nil || !bytes.Contains([]byte(err.Error()), []byte("remove it and build again")) {
 		t.Fatalf("damaged cache file: %v", err)
+	}
+}
+
+// TestLayerCacheCleansLeftovers: a temporary file an interrupted run left
+// in the cache's directory for the key (unlocked, half written) is never
+// taken for the layer (the layer is built, equal to LayerWith's) and is
+// removed by that write; a live writer's (locked) temporary file is kept.
+func TestLayerCacheCleansLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	mtime := time.Unix(0, 0)
+	key, err := LayerKey(cacheTree(t, "x"), mtime, Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, key[:2])
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{filepath.Join(sub, ".tmp-111"), filepath.Join(sub, ".tmp-222")}
+	for _, p := range stale {
+		if err := os.WriteFile(p, []byte("half written"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, err := leftover.CreateTemp(sub, ".tmp-live-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+
+	c := &LayerCache{Dir: dir}
+	l, err := c.Layer(cacheTree(t, "x"), mtime, Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Built != 1 || st.Hits != 0 {
+		t.Fatalf("stats %+v, want one built", st)
+	}
+	want, err := LayerWith(cacheTree(t, "x"), mtime, Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(compressedBytes(t, l), compressedBytes(t, want)) {
+		t.Fatal("cached bytes differ from LayerWith's")
+	}
+	for _, p := range stale {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is still there (%v)", p, err)
+		}
+	}
+	if _, err := os.Stat(live.Name()); err != nil {
+		t.Errorf("live temporary file removed: %v", err)
+	}
+	ents, _ := os.ReadDir(sub)
+	for _, e := range ents {
+		if n := e.Name(); n != key+".blob" && n != key+".json" && n != filepath.Base(live.Name()) {
+			t.Errorf("unexpected file %s left in the cache", n)
+		}
 	}
 }
