@@ -37,6 +37,10 @@ type Limits struct {
 	// Index bounds one downloaded archive file other than a .deb
 	// (InRelease, Packages, ...). TEMPER_LIMIT_INDEX.
 	Index int64
+	// XZDict bounds the LZMA2 dictionary an xz block header may claim
+	// (the decoder allocates it before decoding). Debian's xz uses at
+	// most 64 MiB. TEMPER_LIMIT_XZ_DICT.
+	XZDict int64
 	// ScriptSteps bounds the steps of one maintainer-script evaluation.
 	// TEMPER_LIMIT_SCRIPT_STEPS.
 	ScriptSteps int
@@ -66,6 +70,7 @@ var Defaults = Limits{
 	Ratio:        100,
 	RatioFloor:   64 << 20,
 	Index:        1 << 30,
+	XZDict:       256 << 20,
 	ScriptSteps:  200000,
 	ScriptString: 1 << 20,
 	ScriptTime:   10 * time.Second,
@@ -126,6 +131,7 @@ func (l Limits) withDefaults() Limits {
 	setDefault(&l.Ratio, d.Ratio)
 	setDefault(&l.RatioFloor, d.RatioFloor)
 	setDefault(&l.Index, d.Index)
+	setDefault(&l.XZDict, d.XZDict)
 	setDefault(&l.ScriptSteps, d.ScriptSteps)
 	setDefault(&l.ScriptString, d.ScriptString)
 	setDefault(&l.ScriptTime, d.ScriptTime)
@@ -183,6 +189,7 @@ func FromEnv(getenv func(string) string) (Limits, error) {
 	size("TEMPER_LIMIT_RATIO", &l.Ratio)
 	size("TEMPER_LIMIT_RATIO_FLOOR", &l.RatioFloor)
 	size("TEMPER_LIMIT_INDEX", &l.Index)
+	size("TEMPER_LIMIT_XZ_DICT", &l.XZDict)
 	count("TEMPER_LIMIT_SCRIPT_STEPS", &l.ScriptSteps)
 	count("TEMPER_LIMIT_SCRIPT_STRING", &l.ScriptString)
 	dur("TEMPER_LIMIT_SCRIPT_TIME", &l.ScriptTime)

@@ -25,13 +25,13 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 
 	"github.com/temper-dev/temper/internal/debian/cache"
 	"github.com/temper-dev/temper/internal/debian/fetch"
 	"github.com/temper-dev/temper/internal/debian/index"
 	"github.com/temper-dev/temper/internal/debian/release"
 	"github.com/temper-dev/temper/internal/limits"
+	"github.com/temper-dev/temper/internal/xzdict"
 )
 
 // maxInRelease bounds how much we read for one InRelease file; Debian's
@@ -363,7 +363,9 @@ func decompress(ext string, data []byte, max int64) ([]byte, error) {
 		}
 		return data, nil
 	case ".xz":
-		xr, err := xz.NewReader(bytes.NewReader(data))
+		// A block header claiming a dictionary past the limit is refused
+		// before the decoder allocates it.
+		xr, err := xzdict.NewReader(bytes.NewReader(data), limits.Get().XZDict)
 		if err != nil {
 			return nil, err
 		}

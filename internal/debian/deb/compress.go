@@ -8,8 +8,10 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 	"github.com/ulikunitz/xz/lzma"
+
+	"github.com/temper-dev/temper/internal/limits"
+	"github.com/temper-dev/temper/internal/xzdict"
 )
 
 // maxZstdWindow bounds the zstd window (and so the decoder's memory): 128
@@ -31,8 +33,10 @@ func decompress(comp string, r io.Reader) (io.Reader, func(), error) {
 		return safeReader{zr, comp}, func() { zr.Close() }, nil
 	case "xz":
 		// Multi-stream (the default) is what xz(1) and dpkg accept; it is
-		// no slower than SingleStream for the usual single stream.
-		zr, err := xz.NewReader(r)
+		// no slower than SingleStream for the usual single stream. Block
+		// headers claiming a dictionary past the limit are refused before
+		// the decoder allocates it.
+		zr, err := xzdict.NewReader(r, limits.Get().XZDict)
 		if err != nil {
 			return nil, nop, fmt.Errorf("xz header: %w", noEOF(err))
 		}
@@ -50,7 +54,9 @@ func decompress(comp string, r io.Reader) (io.Reader, func(), error) {
 	case "bz2":
 		return safeReader{bzip2.NewReader(r), comp}, nop, nil
 	case "lzma":
-		zr, err := lzma.NewReader(r)
+		// The .lzma header's dictionary size, refused past the same limit
+		// (lzma's DictCap is a ceiling, unlike xz's).
+		zr, err := lzma.ReaderConfig{DictCap: int(min(limits.Get().XZDict, 1<<31-1))}.NewReader(r)
 		if err != nil {
 			return nil, nop, fmt.Errorf("lzma header: %w", noEOF(err))
 		}
