@@ -21,7 +21,7 @@ import (
 // fetchDebs fetches every .deb the lock pins for the definition's
 // architectures, each once, and returns their (fast) contents by SHA-256.
 func fetchDebs(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.Fetcher) (map[string][]byte, pool.Stats, error) {
-	var items []pool.Item
+	var items, local []pool.Item
 	seen := map[string]bool{}
 	for _, arch := range def.Architectures {
 		for _, p := range l.Architectures[arch].Packages {
@@ -30,6 +30,13 @@ func fetchDebs(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.
 			}
 			seen[p.SHA256] = true
 			it := pool.Item{Name: p.Name, Version: p.Version, Suite: p.Suite, Filename: p.Filename, SHA256: p.SHA256, Size: p.Size}
+			if p.Repository == spec.LocalRepository {
+				// One of the definition's local_debs: read from the
+				// catalog directory, refused if it is not the .deb the
+				// lock pins.
+				local = append(local, it)
+				continue
+			}
 			if p.Repository != "" {
 				// A designated repository's .deb: below the repository's
 				// URL, as the lock recorded it (spec.Lock.Validate checks
@@ -42,6 +49,13 @@ func fetchDebs(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.
 	data, st, err := f.Fetch(ctx, items)
 	if err != nil {
 		return nil, st, err
+	}
+	for _, it := range local {
+		b, err := def.ReadLocalDeb(it.Filename, it.SHA256)
+		if err != nil {
+			return nil, st, err
+		}
+		items, data = append(items, it), append(data, b)
 	}
 	if data, err = fastCopies(ctx, f.Cache, items, data); err != nil {
 		return nil, st, err

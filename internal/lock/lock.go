@@ -139,7 +139,7 @@ func resolveDefinition(ctx context.Context, def *spec.Definition, releases resol
 	for _, p := range def.Packages {
 		req.Roots = append(req.Roots, p.String())
 	}
-	l := &spec.Lock{Definition: def.LockDefinition(), Release: def.Debian.Release, Files: def.LockFiles(), Architectures: map[string]*spec.LockArch{}}
+	l := &spec.Lock{Definition: def.LockDefinition(), Release: def.Debian.Release, Files: def.LockFiles(), LocalDebs: def.LockLocalDebs(), Architectures: map[string]*spec.LockArch{}}
 	repos, err := LoadRepositories(def)
 	if err != nil {
 		return nil, err
@@ -151,14 +151,23 @@ func resolveDefinition(ctx context.Context, def *spec.Definition, releases resol
 			// The archive itself failed: nothing else will work.
 			return nil, &ReleaseError{Release: def.Debian.Release, Err: err}
 		}
+		local, err := localIndex(def, arch)
+		if err != nil {
+			return nil, err
+		}
 		if repos != nil {
 			var idx []*archive.RepoIndex
-			if u, idx, err = repos.universe(ctx, u, releases); err != nil {
+			if u, idx, err = repos.universe(ctx, u, releases, local); err != nil {
 				errs = append(errs, err)
 				continue
 			}
 			if l.Repositories == nil {
 				l.Repositories = lockRepositories(idx)
+			}
+		} else if local != nil {
+			if u, err = resolve.WithRepositories(u, []*archive.RepoIndex{local}, &resolve.Policy{}); err != nil {
+				errs = append(errs, err)
+				continue
 			}
 		}
 		if err := unknownRoots(u, def); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/temper-dev/temper/internal/debian/archive"
@@ -53,7 +54,9 @@ func LoadRepositories(def *spec.Definition) (*Repositories, error) {
 
 // universe merges the repositories into Debian's universe for one
 // architecture, under the definition's pins.
-func (rs *Repositories) universe(ctx context.Context, u *resolve.Universe, releases resolve.Releases) (*resolve.Universe, []*archive.RepoIndex, error) {
+// A non-nil local (the definition's local .debs, localIndex) is merged
+// too, but not returned: it has no suite to record.
+func (rs *Repositories) universe(ctx context.Context, u *resolve.Universe, releases resolve.Releases, local *archive.RepoIndex) (*resolve.Universe, []*archive.RepoIndex, error) {
 	loader, ok := releases.(resolve.Repositories)
 	if !ok {
 		return nil, nil, fmt.Errorf("%s: this run cannot load designated repositories", rs.def.File)
@@ -66,7 +69,11 @@ func (rs *Repositories) universe(ctx context.Context, u *resolve.Universe, relea
 		}
 		idx[i] = x
 	}
-	pu, err := resolve.WithRepositories(u, idx, rs.Policy)
+	all := idx
+	if local != nil {
+		all = append(slices.Clone(idx), local)
+	}
+	pu, err := resolve.WithRepositories(u, all, rs.Policy)
 	if err != nil {
 		var pe *resolve.PinError
 		if errors.As(err, &pe) {

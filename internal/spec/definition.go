@@ -57,6 +57,10 @@ type Definition struct {
 	// each src, relative to the definition, is read when the definition
 	// is loaded and pinned by SHA-256 in the lock.
 	Files []SourceFile
+	// LocalDebs are .deb files of the catalog (local_debs:), resolved
+	// with the rest as apt would with a local repository and pinned by
+	// SHA-256 in the lock.
+	LocalDebs []LocalDeb
 
 	// Image is how the image runs (reserved: used by temper build).
 	Image Image

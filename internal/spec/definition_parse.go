@@ -39,7 +39,8 @@ func ParseDefinition(name string, data []byte) (*Definition, error) {
 	if err := append(d.errs, r.errs...).err(); err != nil {
 		return nil, err
 	}
-	if def.readFiles(r); len(r.errs) > 0 {
+	def.readFiles(r)
+	if def.readLocalDebs(r); len(r.errs) > 0 {
 		return nil, r.errs.err()
 	}
 	return def, nil
@@ -84,6 +85,10 @@ func (d *decoder) definitionKey(def *Definition, key string, n *yaml.Node) {
 		}
 	case "files":
 		def.Files = d.sourceFiles(n, key)
+	case "local_debs":
+		for _, src := range d.strList(n, key) {
+			def.LocalDebs = append(def.LocalDebs, LocalDeb{Src: src})
+		}
 	case "image":
 		d.image(n, &def.Image)
 	case "remove":

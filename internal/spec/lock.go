@@ -29,6 +29,9 @@ type Lock struct {
 	// Files pins the definition's files: entries by SHA-256 (none for a
 	// definition without them).
 	Files []LockFile
+	// LocalDebs pins the definition's local_debs: by SHA-256 (none for a
+	// definition without them); their packages have repository "local".
+	LocalDebs []LockFile
 	// Architectures maps a Debian architecture name to its closure.
 	Architectures map[string]*LockArch
 }
@@ -114,7 +117,7 @@ var hexDigestRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // normalized returns a copy of the lock with packages sorted by name then
 // architecture, required_by sorted and de-duplicated, and dates in UTC.
 func (l *Lock) normalized() *Lock {
-	c := &Lock{Definition: l.Definition, Release: l.Release, Files: slices.Clone(l.Files), Architectures: map[string]*LockArch{}}
+	c := &Lock{Definition: l.Definition, Release: l.Release, Files: slices.Clone(l.Files), LocalDebs: slices.Clone(l.LocalDebs), Architectures: map[string]*LockArch{}}
 	for _, r := range l.Repositories {
 		r.Date = r.Date.UTC().Round(0)
 		c.Repositories = append(c.Repositories, r)
@@ -173,6 +176,9 @@ func (l *Lock) validate(r *reporter) {
 	suites := l.validateSuites(r)
 	repos := l.validateRepositories(r)
 	l.validateFiles(r)
+	if l.validateLocalDebs(r); len(l.LocalDebs) > 0 {
+		repos[LocalRepository] = map[string]bool{LocalRepository: true}
+	}
 	if len(l.Architectures) == 0 {
 		r.errorf("architectures", "list at least one architecture")
 	}

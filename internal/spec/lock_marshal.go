@@ -43,6 +43,12 @@ func (l *Lock) Marshal() ([]byte, error) {
 			fmt.Fprintf(&b, "  - {src: %s, sha256: %s, size: %d}\n", scalar(f.Src), scalar(f.SHA256), f.Size)
 		}
 	}
+	if len(n.LocalDebs) > 0 {
+		b.WriteString("local_debs:\n")
+		for _, f := range n.LocalDebs {
+			fmt.Fprintf(&b, "  - {src: %s, sha256: %s, size: %d}\n", scalar(f.Src), scalar(f.SHA256), f.Size)
+		}
+	}
 	b.WriteString("architectures:\n")
 	for _, arch := range sortedKeys(n.Architectures) {
 		fmt.Fprintf(&b, "  %s:\n", scalar(arch))

@@ -66,6 +66,9 @@ func (d *decoder) lock(root *yaml.Node) *Lock {
 	if n, ok := m["files"]; ok {
 		l.Files = d.lockFiles(n)
 	}
+	if n, ok := m["local_debs"]; ok {
+		l.LocalDebs = d.lockFilesAt(n, "local_debs")
+	}
 	if n, ok := m["architectures"]; ok {
 		d.lockArchitectures(n, l.Architectures)
 	}

@@ -25,7 +25,7 @@ type level struct {
 // these keys, and a test checks docs/definition.schema.json against them.
 var definitionLevels = map[string]level{
 	"": {
-		keys:     []string{"name", "version", "debian", "architectures", "packages", "recommends", "providers", "exclude", "no_dependencies", "repositories", "files", "image", "remove", "keep", "shell", "hardening", "tests", "compression", "variants"},
+		keys:     []string{"name", "version", "debian", "architectures", "packages", "recommends", "providers", "exclude", "no_dependencies", "repositories", "files", "local_debs", "image", "remove", "keep", "shell", "hardening", "tests", "compression", "variants"},
 		required: []string{"name", "version", "debian", "architectures", "packages"},
 	},
 	"debian":                     {keys: []string{"release", "components"}, required: []string{"release"}},
@@ -50,11 +50,12 @@ var definitionLevels = map[string]level{
 // lockLevels is every mapping a lock contains.
 var lockLevels = map[string]level{
 	"": {
-		keys:     []string{"definition", "release", "suites", "repositories", "files", "architectures"},
+		keys:     []string{"definition", "release", "suites", "repositories", "files", "local_debs", "architectures"},
 		required: []string{"definition", "release", "suites", "architectures"},
 	},
 	"repositories[]":  {keys: []string{"name", "url", "suite", "fingerprint", "inrelease_sha256", "date"}, required: []string{"name", "url", "suite", "fingerprint", "inrelease_sha256", "date"}},
 	"files[]":         {keys: []string{"src", "sha256", "size"}, required: []string{"src", "sha256", "size"}},
+	"local_debs[]":    {keys: []string{"src", "sha256", "size"}, required: []string{"src", "sha256", "size"}},
 	"definition":      {keys: []string{"file", "sha256"}, required: []string{"file", "sha256"}},
 	"suites[]":        {keys: []string{"name", "inrelease_sha256", "date"}, required: []string{"name", "inrelease_sha256", "date"}},
 	"architectures.*": {keys: []string{"packages"}, required: []string{"packages"}},

@@ -55,12 +55,15 @@ func (d *Definition) LockFiles() []LockFile {
 // FilesMatch reports whether the lock pins exactly the definition's files
 // as they are now (same sources, same bytes).
 func (l *Lock) FilesMatch(def *Definition) bool {
-	want := def.LockFiles()
-	if len(want) != len(l.Files) {
+	return sameLockFiles(def.LockFiles(), l.Files) && sameLockFiles(def.LockLocalDebs(), l.LocalDebs)
+}
+
+func sameLockFiles(a, b []LockFile) bool {
+	if len(a) != len(b) {
 		return false
 	}
-	for i := range want {
-		if want[i] != l.Files[i] {
+	for i := range a {
+		if a[i] != b[i] {
 			return false
 		}
 	}
@@ -169,13 +172,15 @@ func readSmall(p string) ([]byte, error) {
 	return data, nil
 }
 
-func (d *decoder) lockFiles(n *yaml.Node) []LockFile {
-	items, _ := d.seq(n, "files")
+func (d *decoder) lockFiles(n *yaml.Node) []LockFile { return d.lockFilesAt(n, "files") }
+
+func (d *decoder) lockFilesAt(n *yaml.Node, key string) []LockFile {
+	items, _ := d.seq(n, key)
 	var out []LockFile
 	for i, it := range items {
-		p := index("files", i)
+		p := index(key, i)
 		var f LockFile
-		m, _ := d.mapping(it, p, "files[]")
+		m, _ := d.mapping(it, p, key+"[]")
 		for k, v := range m {
 			switch k {
 			case "src":
@@ -228,9 +233,10 @@ func (l *Lock) FilesChanged(def *Definition) string {
 	for src := range pinned {
 		out = append(out, src+" (no longer in the definition)")
 	}
-	if len(out) == 0 && !l.FilesMatch(def) {
+	if len(out) == 0 && !sameLockFiles(def.LockFiles(), l.Files) {
 		out = append(out, "their order")
 	}
+	out = append(out, l.localDebsChanged(def)...)
 	slices.Sort(out)
 	return strings.Join(out, ", ")
 }
