@@ -74,7 +74,10 @@ func platformImage(ctx context.Context, def *spec.Definition, l *spec.Lock, arch
 	if err != nil {
 		return nil, ImageInfo{}, fmt.Errorf("%s: %w", arch, err)
 	}
-	layers, err := lay.layers(tree, l.Architectures[arch].Packages, epoch)
+	if err := ctx.Err(); err != nil {
+		return nil, ImageInfo{}, err
+	}
+	layers, err := lay.layers(ctx, tree, l.Architectures[arch].Packages, epoch)
 	if err != nil {
 		return nil, ImageInfo{}, fmt.Errorf("%s: %w", arch, err)
 	}

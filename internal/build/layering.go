@@ -5,6 +5,7 @@ package build
 // oci.LayerCache compresses each distinct layer once.
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -34,7 +35,7 @@ type layering struct {
 
 // layers splits tree into the image's layers, bottom first: the package
 // groups, then the generated files.
-func (lay layering) layers(tree *rootfs.FS, pkgs []spec.LockedPackage, epoch time.Time) ([]oci.NamedLayer, error) {
+func (lay layering) layers(ctx context.Context, tree *rootfs.FS, pkgs []spec.LockedPackage, epoch time.Time) ([]oci.NamedLayer, error) {
 	budget := lay.budget
 	if budget <= 0 {
 		budget = layers.DefaultBudget
@@ -65,7 +66,10 @@ func (lay layering) layers(tree *rootfs.FS, pkgs []spec.LockedPackage, epoch tim
 		if t.Len() == 1 && i < len(groups) {
 			continue // a group whose files hardening removed entirely
 		}
-		l, err := lay.cache.Layer(t, mtime, lay.compression)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		l, err := lay.cache.LayerContext(ctx, t, mtime, lay.compression)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -60,12 +61,12 @@ func (c *LayerCache) Stats() CacheStats {
 // one SHA-256 of the content, the same pass that gives the DiffID, so a
 // layer that is built needs no second one.
 func LayerKey(tree *rootfs.FS, mtime time.Time, c Compression) (string, error) {
-	key, _, err := layerKey(tree, mtime, c)
+	key, _, err := layerKey(context.Background(), tree, mtime, c)
 	return key, err
 }
 
-func layerKey(tree *rootfs.FS, mtime time.Time, c Compression) (string, *tarSum, error) {
-	diffID, size, err := TarDigest(tree, mtime)
+func layerKey(ctx context.Context, tree *rootfs.FS, mtime time.Time, c Compression) (string, *tarSum, error) {
+	diffID, size, err := tarDigest(ctx, tree, mtime)
 	if err != nil {
 		return "", nil, err
 	}
@@ -79,8 +80,19 @@ func layerKey(tree *rootfs.FS, mtime time.Time, c Compression) (string, *tarSum,
 // and returned as the file, so that its bytes leave memory and a layout
 // can link the file instead of copying it (WriteLayout).
 func (c *LayerCache) Layer(tree *rootfs.FS, mtime time.Time, comp Compression) (v1.Layer, error) {
-	key, sum, err := layerKey(tree, mtime, comp)
+	return c.LayerContext(context.Background(), tree, mtime, comp)
+}
+
+// LayerContext is Layer that stops, with ctx's error, once ctx is done:
+// while summing or compressing the tree (between entries and chunks of
+// content) and while waiting for another build of the same layer. A
+// cancelled build is not cached.
+func (c *LayerCache) LayerContext(ctx context.Context, tree *rootfs.FS, mtime time.Time, comp Compression) (v1.Layer, error) {
+	key, sum, err := layerKey(ctx, tree, mtime, comp)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("oci: layer key: %w", err)
 	}
 	c.mu.Lock()
@@ -89,7 +101,11 @@ func (c *LayerCache) Layer(tree *rootfs.FS, mtime time.Time, comp Compression) (
 	}
 	if call, ok := c.inflight[key]; ok {
 		c.mu.Unlock()
-		<-call.done
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("oci: layer: %w", ctx.Err())
+		}
 		if call.err == nil {
 			c.hits.Add(1)
 		}
@@ -104,7 +120,7 @@ func (c *LayerCache) Layer(tree *rootfs.FS, mtime time.Time, comp Compression) (
 		c.hits.Add(1)
 	} else {
 		var built v1.Layer
-		built, call.err = compress(tree, mtime, comp, sum)
+		built, call.err = compress(ctx, tree, mtime, comp, sum)
 		if call.err == nil {
 			c.built.Add(1)
 			call.layer, call.err = c.store(key, built)

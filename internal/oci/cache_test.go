@@ -2,6 +2,8 @@ package oci
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -193,4 +195,56 @@ func TestLayerCacheCleansLeftovers(t *testing.T) {
 			t.Errorf("unexpected file %s left in the cache", n)
 		}
 	}
+}
+
+// A cancelled context stops a layer build (summing and compressing look
+// at it between entries and content chunks) with the context's error; the
+// cancelled build is not cached, and the same layer then builds.
+func TestLayerContextCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	mtime := time.Unix(0, 0)
+	if _, err := LayerContext(ctx, cacheTree(t, "x"), mtime, Gzip); !errors.Is(err, context.Canceled) {
+		t.Fatalf("LayerContext: %v, want context.Canceled", err)
+	}
+	c := &LayerCache{Dir: t.TempDir()}
+	if _, err := c.LayerContext(ctx, cacheTree(t, "x"), mtime, Zstd); !errors.Is(err, context.Canceled) {
+		t.Fatalf("LayerCache.LayerContext: %v, want context.Canceled", err)
+	}
+	if st := c.Stats(); st != (CacheStats{}) {
+		t.Fatalf("stats after a cancelled build: %+v", st)
+	}
+	// Cancelled between chunks of one large file: a content of several
+	// chunks, the context cancelled by the writer after the first.
+	big := rootfs.New()
+	big.Put(&rootfs.Entry{Path: "big", Kind: rootfs.File, Mode: 0o644, Data: make([]byte, 4*ctxChunk)})
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	w := &cancelAfter{n: ctxChunk, cancel: cancel2}
+	if err := writeTar(ctx2, w, big, mtime); !errors.Is(err, context.Canceled) {
+		t.Fatalf("writeTar: %v, want context.Canceled", err)
+	}
+	if w.seen > 2*ctxChunk {
+		t.Errorf("wrote %d bytes after the cancel at %d", w.seen, ctxChunk)
+	}
+	l, err := c.LayerContext(context.Background(), cacheTree(t, "x"), mtime, Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := LayerWith(cacheTree(t, "x"), mtime, Zstd)
+	if !bytes.Equal(compressedBytes(t, l), compressedBytes(t, want)) {
+		t.Fatal("layer after a cancelled build differs from LayerWith's")
+	}
+}
+
+type cancelAfter struct {
+	n, seen int
+	cancel  func()
+}
+
+func (c *cancelAfter) Write(p []byte) (int, error) {
+	c.seen += len(p)
+	if c.seen >= c.n {
+		c.cancel()
+	}
+	return len(p), nil
 }

@@ -23,6 +23,7 @@ package oci
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"hash"
@@ -87,7 +88,14 @@ func Layer(tree *rootfs.FS, mtime time.Time) (v1.Layer, error) {
 
 // LayerWith is Layer with the given compression.
 func LayerWith(tree *rootfs.FS, mtime time.Time, c Compression) (v1.Layer, error) {
-	return compress(tree, mtime, c, nil)
+	return compress(context.Background(), tree, mtime, c, nil)
+}
+
+// LayerContext is LayerWith that stops, with ctx's error, once ctx is
+// done: it looks between tar entries and between chunks of a file's
+// content.
+func LayerContext(ctx context.Context, tree *rootfs.FS, mtime time.Time, c Compression) (v1.Layer, error) {
+	return compress(ctx, tree, mtime, c, nil)
 }
 
 // tarSum is a layer's tar stream summed: its SHA-256 (the DiffID) and
@@ -101,9 +109,13 @@ type tarSum struct {
 // stream) and the stream's size of the layer LayerWith(tree, mtime, _)
 // builds, without compressing anything.
 func TarDigest(tree *rootfs.FS, mtime time.Time) (v1.Hash, int64, error) {
+	return tarDigest(context.Background(), tree, mtime)
+}
+
+func tarDigest(ctx context.Context, tree *rootfs.FS, mtime time.Time) (v1.Hash, int64, error) {
 	h := sha256.New()
 	counter := &countWriter{}
-	if err := writeTar(io.MultiWriter(h, counter), tree, sourceTime(mtime)); err != nil {
+	if err := writeTar(ctx, io.MultiWriter(h, counter), tree, sourceTime(mtime)); err != nil {
 		return v1.Hash{}, 0, err
 	}
 	return hashOf(h), counter.n, nil
@@ -111,7 +123,7 @@ func TarDigest(tree *rootfs.FS, mtime time.Time) (v1.Hash, int64, error) {
 
 // compress builds the layer; with sum set (the tar stream's digest and
 // size, from TarDigest), the tar stream is not hashed again.
-func compress(tree *rootfs.FS, mtime time.Time, c Compression, sum *tarSum) (v1.Layer, error) {
+func compress(ctx context.Context, tree *rootfs.FS, mtime time.Time, c Compression, sum *tarSum) (v1.Layer, error) {
 	if tree == nil {
 		return nil, fmt.Errorf("oci: layer: nil tree")
 	}
@@ -130,7 +142,7 @@ func compress(tree *rootfs.FS, mtime time.Time, c Compression, sum *tarSum) (v1.
 	if sum == nil {
 		w = io.MultiWriter(zw, diffHash, counter)
 	}
-	if err := writeTar(w, tree, mtime); err != nil {
+	if err := writeTar(ctx, w, tree, mtime); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
@@ -150,8 +162,14 @@ func compress(tree *rootfs.FS, mtime time.Time, c Compression, sum *tarSum) (v1.
 	}, nil
 }
 
-// writeTar writes the layer's tar stream (see Layer) to w.
-func writeTar(w io.Writer, tree *rootfs.FS, mtime time.Time) error {
+// ctxChunk is how much content writeTar hands the writer (hash,
+// compressor) between two looks at the context.
+const ctxChunk = 1 << 20
+
+// writeTar writes the layer's tar stream (see Layer) to w, stopping with
+// ctx's error once ctx is done (looked at between entries and between
+// ctxChunk bytes of content).
+func writeTar(ctx context.Context, w io.Writer, tree *rootfs.FS, mtime time.Time) error {
 	if tree == nil {
 		return fmt.Errorf("oci: layer: nil tree")
 	}
@@ -170,6 +188,9 @@ func writeTar(w io.Writer, tree *rootfs.FS, mtime time.Time) error {
 	}
 	tw := tar.NewWriter(w)
 	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("oci: layer: %w", err)
+		}
 		hdr, data, err := header(e, links, mtime)
 		if err != nil {
 			return err
@@ -177,9 +198,16 @@ func writeTar(w io.Writer, tree *rootfs.FS, mtime time.Time) error {
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("oci: layer: %s: tar header: %w", e.Path, err)
 		}
-		if len(data) > 0 {
-			if _, err := tw.Write(data); err != nil {
+		for len(data) > 0 {
+			n := min(len(data), ctxChunk)
+			if _, err := tw.Write(data[:n]); err != nil {
 				return fmt.Errorf("oci: layer: %s: %w", e.Path, err)
+			}
+			data = data[n:]
+			if len(data) > 0 {
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("oci: layer: %w", err)
+				}
 			}
 		}
 	}
