@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -132,28 +130,7 @@ func (d *Definition) readLocalDebs(r *reporter) {
 }
 
 // readLocalDeb reads a regular file of at most MaxLocalDeb bytes.
-func readLocalDeb(p string) ([]byte, error) {
-	fh, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", p)
-	}
-	data, err := io.ReadAll(io.LimitReader(fh, MaxLocalDeb+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxLocalDeb {
-		return nil, fmt.Errorf("%s is larger than %d MiB", p, MaxLocalDeb>>20)
-	}
-	return data, nil
-}
+func readLocalDeb(p string) ([]byte, error) { return readRegular(p, MaxLocalDeb, "") }
 
 // ReadLocalDeb reads the local .deb src of the definition and checks it
 // is the one the lock pins (sha256): a .deb changed since the lock was

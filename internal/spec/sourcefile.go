@@ -150,6 +150,13 @@ func (d *Definition) readFiles(r *reporter) {
 
 // readSmall reads a regular file of at most MaxSourceFile bytes.
 func readSmall(p string) ([]byte, error) {
+	return readRegular(p, MaxSourceFile, ": files: are configuration; ship large files in a package")
+}
+
+// readRegular reads the regular file p, refusing one larger than max
+// bytes while reading (never sized by its stat); hint ends the refusal.
+// local_debs: and files: src: read the catalog directory through it.
+func readRegular(p string, max int, hint string) ([]byte, error) {
 	fh, err := os.Open(p)
 	if err != nil {
 		return nil, err
@@ -162,12 +169,12 @@ func readSmall(p string) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", p)
 	}
-	data, err := io.ReadAll(io.LimitReader(fh, MaxSourceFile+1))
+	data, err := io.ReadAll(io.LimitReader(fh, int64(max)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxSourceFile {
-		return nil, fmt.Errorf("%s is larger than %d MiB: files: are configuration; ship large files in a package", p, MaxSourceFile>>20)
+	if len(data) > max {
+		return nil, fmt.Errorf("%s is larger than %d MiB%s", p, max>>20, hint)
 	}
 	return data, nil
 }
