@@ -12,6 +12,21 @@ import (
 	"github.com/temper-dev/temper/internal/release"
 )
 
+// gatedService opens the release service with the gate on today's
+// vulnerability data (todayGate): what promote, snapshot and fast-track
+// decide by.
+func (f *releaseFlags) gatedService(ctx context.Context, g *globalFlags) (*release.Service, error) {
+	svc, err := f.service(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	if err := todayGate(g, svc); err != nil {
+		svc.Store.Close()
+		return nil, err
+	}
+	return svc, nil
+}
+
 // todayGate makes promotions check the gate with today's vulnerability
 // data, from each release's kept lock; without data the gate recorded at
 // publish stands.
@@ -45,14 +60,11 @@ second channel under the rules (the gate with today's data).`,
 			if err != nil {
 				return err
 			}
-			svc, err := f.service(ctx, g)
+			svc, err := f.gatedService(ctx, g)
 			if err != nil {
 				return err
 			}
 			defer svc.Store.Close()
-			if err := todayGate(g, svc); err != nil {
-				return err
-			}
 			streams, err := releaseStreamArgs(ctx, svc.Store, args)
 			if err != nil {
 				return err
@@ -114,14 +126,11 @@ stream. Needs the vulnerability data (temper vuln update).`,
 			if err != nil {
 				return err
 			}
-			svc, err := f.service(ctx, g)
+			svc, err := f.gatedService(ctx, g)
 			if err != nil {
 				return err
 			}
 			defer svc.Store.Close()
-			if err := todayGate(g, svc); err != nil {
-				return err
-			}
 			if svc.Vulns == nil {
 				return errors.New("fast track: no vulnerability data; run `temper vuln update`")
 			}

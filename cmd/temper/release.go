@@ -160,14 +160,11 @@ the freeze and records the reason.`,
 				return usageError{errors.New("--to CHANNEL is required")}
 			}
 			ctx := cmd.Context()
-			svc, err := f.service(ctx, g)
+			svc, err := f.gatedService(ctx, g)
 			if err != nil {
 				return err
 			}
 			defer svc.Store.Close()
-			if err := todayGate(g, svc); err != nil {
-				return err
-			}
 			streams, err := releaseStreamArgs(ctx, svc.Store, args)
 			if err != nil {
 				return err
