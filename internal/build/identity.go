@@ -24,8 +24,11 @@ import (
 // conffiles (php.ini) are installed. 3: layer descriptors record the
 // uncompressed size. 4: images are split into layers by groups of
 // packages (docs/layers.md), package layers' mtimes are the Unix epoch,
-// and gzip is parallel (pgzip, 1 MiB blocks).
-const FormatVersion = "4"
+// and gzip is parallel (pgzip, 1 MiB blocks). 5: a runtime with variants
+// leaves 2 package layers to them and a variant's image holds its
+// runtime's package layers (layers.SplitVariant); images of runtimes
+// without variants keep their bytes, only their keys move.
+const FormatVersion = "5"
 
 // Annotation keys temper sets on its manifests and indexes.
 const (
@@ -39,7 +42,8 @@ const (
 func RefName(def *spec.Definition) string { return def.Name + ":" + def.Version }
 
 // BuildKey identifies a build: the lock, the definition (which shapes the
-// image config and hardening) and the output format.
+// image config and hardening) and the output format; for a variant also
+// its runtime's lock (RuntimeLock), whose package groups its layers reuse.
 func BuildKey(def *spec.Definition, l *spec.Lock) string {
 	return buildKey(def, l, "", 0)
 }
@@ -54,6 +58,13 @@ func buildKey(def *spec.Definition, l *spec.Lock, comp oci.Compression, budget i
 	}
 	if def.Variant != "" {
 		s += "variant " + def.Variant + "\n"
+		// A runtime lock that does not load keys no build: the build
+		// reports why.
+		if rl, err := RuntimeLock(def); err == nil {
+			s += "runtime " + rl.Digest() + "\n"
+		} else {
+			s += "runtime unavailable\n"
+		}
 	}
 	if budget > 0 && budget != layers.DefaultBudget {
 		s += fmt.Sprintf("layers %d\n", budget)

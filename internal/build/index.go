@@ -32,9 +32,9 @@ func IndexWith(ctx context.Context, def *spec.Definition, l *spec.Lock, opt Opti
 	if err != nil {
 		return nil, nil, pool.Stats{}, err
 	}
-	lay := layering{budget: opt.LayerBudget, compression: comp, cache: opt.Layers}
-	if lay.cache == nil {
-		lay.cache = &oci.LayerCache{}
+	lay, err := newLayering(def, comp, opt)
+	if err != nil {
+		return nil, nil, pool.Stats{}, err
 	}
 	epoch := Epoch(l)
 	key := buildKey(def, l, comp, opt.LayerBudget)
@@ -77,7 +77,7 @@ func platformImage(ctx context.Context, def *spec.Definition, l *spec.Lock, arch
 	if err := ctx.Err(); err != nil {
 		return nil, ImageInfo{}, err
 	}
-	layers, err := lay.layers(ctx, tree, l.Architectures[arch].Packages, epoch)
+	layers, err := lay.layers(ctx, tree, arch, l.Architectures[arch].Packages, epoch)
 	if err != nil {
 		return nil, ImageInfo{}, fmt.Errorf("%s: %w", arch, err)
 	}

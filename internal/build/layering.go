@@ -31,11 +31,49 @@ type layering struct {
 	budget      int
 	compression oci.Compression
 	cache       *oci.LayerCache
+	// variants is set for a runtime whose definition has variants: it
+	// leaves layers.Reserved of its package layers to them.
+	variants bool
+	// runtime is a variant's runtime's lock: the variant's image reuses
+	// the runtime's package groups (layers.SplitVariant).
+	runtime *spec.Lock
+}
+
+// newLayering is the layering of def's image with opt's budget and cache:
+// a variant's loads its runtime's lock (RuntimeLock).
+func newLayering(def *spec.Definition, comp oci.Compression, opt Options) (layering, error) {
+	lay := layering{budget: opt.LayerBudget, compression: comp, cache: opt.Layers, variants: def.Variant == "" && len(def.Variants) > 0}
+	if lay.cache == nil {
+		lay.cache = &oci.LayerCache{}
+	}
+	if def.Variant != "" {
+		rl, err := RuntimeLock(def)
+		if err != nil {
+			return layering{}, err
+		}
+		lay.runtime = rl
+	}
+	return lay, nil
+}
+
+// groups are the package groups of one architecture's image.
+func (lay layering) groups(arch string, pkgs []spec.LockedPackage, n int) ([]layers.Group, error) {
+	switch {
+	case lay.runtime != nil:
+		rt := lay.runtime.Architectures[arch]
+		if rt == nil {
+			return nil, fmt.Errorf("the runtime's lock has no %s closure", arch)
+		}
+		return layers.SplitVariant(rt.Packages, pkgs, n)
+	case lay.variants:
+		return layers.SplitRuntime(pkgs, n)
+	}
+	return layers.Split(pkgs, n)
 }
 
 // layers splits tree into the image's layers, bottom first: the package
 // groups, then the generated files.
-func (lay layering) layers(ctx context.Context, tree *rootfs.FS, pkgs []spec.LockedPackage, epoch time.Time) ([]oci.NamedLayer, error) {
+func (lay layering) layers(ctx context.Context, tree *rootfs.FS, arch string, pkgs []spec.LockedPackage, epoch time.Time) ([]oci.NamedLayer, error) {
 	budget := lay.budget
 	if budget <= 0 {
 		budget = layers.DefaultBudget
@@ -43,7 +81,7 @@ func (lay layering) layers(ctx context.Context, tree *rootfs.FS, pkgs []spec.Loc
 	if budget < 2 {
 		return nil, fmt.Errorf("a layer budget of %d; an image needs at least 2 layers (packages, generated files)", budget)
 	}
-	groups, err := layers.Split(pkgs, budget-1)
+	groups, err := lay.groups(arch, pkgs, budget-1)
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,31 @@ func LoadTarget(defPath, variant string) (*spec.Definition, *spec.Lock, error) {
 	return vd, l, nil
 }
 
+// RuntimeLock is the lock of the runtime a variant's image builds on: the
+// definition file's own lock (NAME.lock.yaml), whose package groups the
+// variant's layers reuse (docs/layers.md), checked to belong to the
+// definition file as it is now. It is nil for a runtime (def.Variant "").
+func RuntimeLock(def *spec.Definition) (*spec.Lock, error) {
+	if def.Variant == "" {
+		return nil, nil
+	}
+	if def.File == "" {
+		return nil, fmt.Errorf("variant %s: a definition without a file has no runtime lock to build on", def.Variant)
+	}
+	lockPath := spec.LockPath(def.File)
+	l, err := spec.LoadLock(lockPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: variant %s builds on the runtime's lock %s, which does not exist; run `temper lock %s`", def.File, def.Variant, lockPath, def.File)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !l.Matches(def) {
+		return nil, fmt.Errorf("%s: the runtime's lock %s was made from a different version of the definition (sha256 %s, now %s); run `temper lock %s`", def.File, lockPath, l.Definition.SHA256, def.SHA256, def.File)
+	}
+	return l, nil
+}
+
 // aptMirrors are the mirror URLs a package-manager variant's apt sources
 // name: the ones this build fetches from (flags > temper.yaml > the
 // machine's apt sources). They are not part of the build key: an image

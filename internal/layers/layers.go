@@ -24,6 +24,15 @@
 // same binary packages of that source at the same versions, so it is the
 // same blob; a shared "rest" layer is shared only by images with the
 // same rest.
+//
+// A definition with variants (a variant's lock is the runtime's closure at
+// the same versions plus its own packages) is split as a pair
+// (SplitRuntime, SplitVariant): the runtime leaves VariantLayers of its
+// package layers unused, and each variant is the runtime's groups, same
+// packages in the same order, plus its own packages split by the rule
+// above into those reserved layers. A variant's image then holds every
+// package layer of its runtime's image. A runtime without variants is
+// split by Split alone, as before.
 package layers
 
 import (
@@ -136,4 +145,93 @@ func scores(pkgs []spec.LockedPackage, units map[string][]int, order []string) m
 		score[s] = size * int64(pop)
 	}
 	return score
+}
+
+// VariantLayers is how many package layers a runtime with variants leaves
+// to each variant's own packages (docs/layers.md: 2 measured best on the
+// example catalog; 1 and 3 were measured too).
+const VariantLayers = 2
+
+// Reserved is how many of n package layers a runtime with variants leaves
+// to its variants: VariantLayers, fewer when n is too small for that and
+// at least one layer for the runtime (n = 2: 1; n = 1: none, and then a
+// variant is split alone by Split and shares no layer with its runtime).
+func Reserved(n int) int {
+	return max(0, min(VariantLayers, n-1))
+}
+
+// SplitRuntime groups the packages of a runtime whose definition has
+// variants into at most n - Reserved(n) package layers, by Split.
+func SplitRuntime(pkgs []spec.LockedPackage, n int) ([]Group, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("layers: a budget of %d package layers; need at least 1", n)
+	}
+	return Split(pkgs, n-Reserved(n))
+}
+
+// SplitVariant groups a variant's packages (pkgs) into at most n package
+// layers, bottom first: the groups SplitRuntime makes of its runtime's
+// packages (runtime, the same architecture's closure), each holding the
+// variant's packages that are the same .deb (name, version and SHA-256)
+// as one of the group's, in the group's order; then the variant's other
+// packages (its own, and any the runtime holds at another version) split
+// by Split into Reserved(n) layers. A runtime group none of whose packages
+// the variant holds is left out. When Reserved(n) is 0 the variant is
+// split alone: Split(pkgs, n).
+func SplitVariant(runtime, pkgs []spec.LockedPackage, n int) ([]Group, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("layers: a budget of %d package layers; need at least 1", n)
+	}
+	r := Reserved(n)
+	if r == 0 {
+		return Split(pkgs, n)
+	}
+	base, err := SplitRuntime(runtime, n)
+	if err != nil {
+		return nil, err
+	}
+	type deb struct{ name, version, sha string }
+	mine := make(map[deb]int, len(pkgs))
+	for i, p := range pkgs {
+		mine[deb{p.Name, p.Version, p.SHA256}] = i
+	}
+	used := make([]bool, len(pkgs))
+	var out []Group
+	for _, g := range base {
+		vg := Group{Name: g.Name}
+		for _, p := range g.Packages {
+			i, ok := mine[deb{p.Name, p.Version, p.SHA256}]
+			if !ok || used[i] {
+				continue
+			}
+			used[i] = true
+			vg.Packages = append(vg.Packages, pkgs[i])
+		}
+		if len(vg.Packages) == 0 {
+			continue
+		}
+		vg.Sources = sourcesOf(vg.Packages)
+		out = append(out, vg)
+	}
+	var extra []spec.LockedPackage
+	for i, p := range pkgs {
+		if !used[i] {
+			extra = append(extra, p)
+		}
+	}
+	if len(extra) == 0 {
+		return out, nil
+	}
+	own, err := Split(extra, r)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, own...), nil
+}
+
+// sourcesOf lists the source packages of pkgs, sorted.
+func sourcesOf(pkgs []spec.LockedPackage) []string {
+	_, order := unitsOf(pkgs)
+	sort.Strings(order)
+	return order
 }
