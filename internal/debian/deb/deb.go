@@ -24,7 +24,8 @@ import (
 )
 
 // Deb is a parsed .deb held in memory. It is safe for concurrent use: every
-// call decompresses its member afresh.
+// Walk decompresses data.tar afresh (Control may serve the control files
+// from memory).
 type Deb struct {
 	name    string
 	control member
@@ -188,8 +189,26 @@ func (d *Deb) ControlMember() string { return d.control.name }
 // leading "./": "control" (required), and when present "md5sums",
 // "conffiles", "preinst", "postinst", "prerm", "postrm", "shlibs",
 // "triggers", "symbols", "templates", "config", ... Directories, links and
-// other non-regular entries are left out. Each call returns a new map.
+// other non-regular entries are left out. Each call returns a new map;
+// the files' bytes may be shared with other calls and must not be
+// modified (appending copies them).
+//
+// A control member read before in this process (the same compressed
+// bytes) is served from memory instead of being decompressed again.
 func (d *Deb) Control() (map[string][]byte, error) {
+	key := keyOf(d.control)
+	if files, ok := controls.get(key); ok {
+		return files, nil
+	}
+	files, err := d.readControl()
+	if err != nil {
+		return nil, err
+	}
+	controls.put(key, files)
+	return copyFiles(files), nil
+}
+
+func (d *Deb) readControl() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	budget := int64(MaxControlSize)
 	err := d.walk(d.control, true, func(hdr *tar.Header, r io.Reader) error {
