@@ -182,4 +182,3 @@ func TestControlMemoConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
-
