@@ -134,7 +134,10 @@ func (e *corruptError) Error() string {
 
 func (e *corruptError) Unwrap() error { return ErrNotFound }
 
-// Read returns the content of the entry for sum after verifying its SHA-256.
+// Read returns the content of the entry for sum after verifying its SHA-256
+// (once per file and process: a file this process verified is not hashed
+// again while its identity, i.e. device, inode, size, modification and
+// change times, stays the same).
 // A missing entry yields an error wrapping ErrNotFound. A corrupt entry is
 // removed and yields an error that says so and also wraps ErrNotFound.
 func (c *Cache) Read(sum string) ([]byte, error) {
@@ -161,14 +164,28 @@ func (c *Cache) Read(sum string) ([]byte, error) {
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, fmt.Errorf("cache: reading entry %s: %w", sum, err)
 	}
+	after, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cache: reading entry %s: %w", sum, err)
+	}
+	if verified.has(p, fi, after) {
+		return data, nil // this process hashed this very file already
+	}
+	verified.hashed.Add(1)
 	h := sha256.Sum256(data)
 	if got := hex.EncodeToString(h[:]); got != sum {
+		verified.forget(p)
 		// Remove it only if it is still the file we read: another process may
 		// have renamed a good copy into place meanwhile.
 		if cur, err := os.Stat(p); err == nil && os.SameFile(fi, cur) {
 			_ = os.Remove(p)
 		}
 		return nil, &corruptError{sum: sum, got: got}
+	}
+	if id, ok := identity(fi); ok {
+		if id2, ok := identity(after); ok && id == id2 {
+			verified.add(p, after)
+		}
 	}
 	return data, nil
 }
