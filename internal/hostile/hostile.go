@@ -93,6 +93,47 @@ func ZerosTarXZ(n int64) []byte {
 	return buf.Bytes()
 }
 
+// ZerosTarGz is a gzip-compressed tar holding one file of n zero bytes,
+// made of gzip members of 256 MiB of zeros each (a multi-member stream,
+// as gzip allows): identical members are compressed once and repeated,
+// so a 16 GiB bomb costs a fraction of a second to make and seconds of
+// CPU to decompress.
+func ZerosTarGz(n int64) []byte {
+	const chunk = 256 << 20
+	gz := func(prefix []byte, zeroBytes int64) []byte {
+		var buf bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		w.Write(prefix)
+		io.CopyN(w, zeros{}, zeroBytes)
+		w.Close()
+		return buf.Bytes()
+	}
+	var hdr bytes.Buffer
+	tw := tar.NewWriter(&hdr)
+	tw.WriteHeader(&tar.Header{Name: "./zeros", Mode: 0o644, Size: n, Typeflag: tar.TypeReg})
+	tw.Flush()
+	// The file, its padding to 512 bytes and the two end blocks: zeros.
+	rest := (n+511)/512*512 + 1024
+	var out bytes.Buffer
+	first := min(rest, chunk)
+	out.Write(gz(hdr.Bytes(), first))
+	rest -= first
+	var full []byte
+	for rest > 0 {
+		m := min(rest, chunk)
+		if m == chunk {
+			if full == nil {
+				full = gz(nil, chunk)
+			}
+			out.Write(full)
+		} else {
+			out.Write(gz(nil, m))
+		}
+		rest -= m
+	}
+	return out.Bytes()
+}
+
 // ZerosXZ is n zero bytes, xz-compressed (not even a tar).
 func ZerosXZ(n int64) []byte {
 	var buf bytes.Buffer
@@ -140,3 +181,35 @@ var Scripts = map[string]string{
 // doubling.
 const big = "x=a\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do x=\"$x$x\"; done\n" +
 	"l=\"1 \"\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do l=\"$l$l\"; done\n"
+
+// SparseTar is a tar holding one GNU sparse member (old GNU format, type
+// 'S') named name whose header claims an apparent size of realSize bytes
+// of which only the last 512 are data: a 10 GB file in 2 KiB.
+func SparseTar(name string, realSize int64) []byte {
+	hdr := make([]byte, 512)
+	octal := func(off, width int, v int64) {
+		copy(hdr[off:off+width], fmt.Sprintf("%0*o", width-1, v))
+	}
+	copy(hdr[0:100], name)
+	octal(100, 8, 0o644)
+	octal(108, 8, 0)
+	octal(116, 8, 0)
+	octal(124, 12, 512) // bytes stored in the archive
+	octal(136, 12, 0)
+	hdr[156] = 'S'
+	copy(hdr[257:265], "ustar  \x00")
+	copy(hdr[265:], "root")
+	copy(hdr[297:], "root")
+	// One sparse entry: the last 512 bytes of the apparent file.
+	octal(386, 12, realSize-512)
+	octal(398, 12, 512)
+	octal(483, 12, realSize)
+	copy(hdr[148:156], "        ")
+	sum := 0
+	for _, b := range hdr {
+		sum += int(b)
+	}
+	copy(hdr[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	out := append(hdr, bytes.Repeat([]byte("x"), 512)...)
+	return append(out, make([]byte, 1024)...)
+}

@@ -38,6 +38,9 @@ type Package struct {
 	Fields        map[string]string // extra control fields: Depends, Provides, Source, Multi-Arch, ...
 	// Deb is the .deb's content; a placeholder is used when nil.
 	Deb []byte
+	// Size, when non-zero, is the Size the Packages index claims instead
+	// of the .deb's length (a lying index, for hostile-input tests).
+	Size int64
 }
 
 // Suite is one suite of a fixture archive.
@@ -177,7 +180,11 @@ func writeStanza(idx *bytes.Buffer, p Package, fn string, deb []byte) {
 	if _, ok := p.Fields["Description"]; !ok {
 		fmt.Fprintf(idx, "Description: fixture package %s\n a longer description\n .\n of %s\n", p.Name, p.Name)
 	}
-	fmt.Fprintf(idx, "Filename: %s\nSize: %d\nSHA256: %s\n\n", fn, len(deb), sha256Hex(deb))
+	size := int64(len(deb))
+	if p.Size != 0 {
+		size = p.Size
+	}
+	fmt.Fprintf(idx, "Filename: %s\nSize: %d\nSHA256: %s\n\n", fn, size, sha256Hex(deb))
 }
 
 // releaseFile is the suite's Release file listing the index files.
