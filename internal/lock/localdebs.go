@@ -10,6 +10,13 @@ import (
 	"github.com/temper-dev/temper/internal/spec"
 )
 
+// LocalIndex is the definition's local_debs: for arch as the local
+// repository lock.Resolve adds to the release (nil for none): temper
+// check looks up local packages in it.
+func LocalIndex(def *spec.Definition, arch string) (*archive.RepoIndex, error) {
+	return localIndex(def, arch)
+}
+
 // localIndex is the definition's local_debs: as apt sees a local
 // repository: one more package file, default priority 500, whose
 // packages are those of arch (or all). It needs no signature: the .debs

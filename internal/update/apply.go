@@ -62,7 +62,7 @@ func Apply(r *Report, opt ApplyOptions) ([]Applied, error) {
 		case opt.DryRun:
 			a.Action = ActionWouldWrite
 			for _, m := range img.stream() {
-				if m.newLock != nil && len(m.Changes) > 0 {
+				if m.toWrite() {
 					a.Locks = append(a.Locks, m.Lock)
 				}
 			}
@@ -119,6 +119,8 @@ func (g grouped) line() string {
 		s = fmt.Sprintf("%s %s removed", g.Name, g.Old)
 	case Renamed:
 		s = fmt.Sprintf("%s %s → %s %s (%s)", g.OldName, g.Old, g.Name, g.New, g.Suite)
+	case Rebuilt:
+		s = fmt.Sprintf("%s %s rebuilt (%s)", g.Name, g.New, g.Suite)
 	default:
 		s = fmt.Sprintf("%s %s → %s (%s)", g.Name, g.Old, g.New, g.Suite)
 	}

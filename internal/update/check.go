@@ -33,6 +33,9 @@ type checker struct {
 	// repoBases maps the SHA-256 of a designated repository's .deb to
 	// the repository's URL (noteRepositoryDebs).
 	repoBases sync.Map
+	// localDebs maps the SHA-256 of a local_debs: .deb to its path in the
+	// catalog (noteLocalDebs).
+	localDebs sync.Map
 	// debWork bounds the .deb downloads and unpacking of every definition
 	// checked at once, however many changes each has.
 	debWork limiter
@@ -123,14 +126,16 @@ func (c *checker) checkOne(ctx context.Context, file string) *Image {
 		img.Unchanged = true
 		c.finish(img)
 	} else {
-		if !matches {
-			img.Reasons = append(img.Reasons, "the definition changed since its lock was written: the plan includes those changes")
-		}
 		if old.Architectures == nil { // only the header was read
 			if old, err = spec.ParseLock(img.Lock, img.oldLock); err != nil {
 				img.Error = err.Error()
 				return img
 			}
+		}
+		if !matches {
+			var reasons []string
+			reasons, img.relock = inputReasons(def, old)
+			img.Reasons = append(img.Reasons, reasons...)
 		}
 		if err := c.plan(ctx, img, def, old); err != nil {
 			img.Error = fmt.Sprintf("%s: %v", file, err)
@@ -234,6 +239,8 @@ func (c *checker) plan(ctx context.Context, img *Image, def *spec.Definition, ol
 	img.newLock = nl
 	c.noteRepositoryDebs(old)
 	c.noteRepositoryDebs(nl)
+	c.noteLocalDebs(def, old)
+	c.noteLocalDebs(def, nl)
 	return c.diff(ctx, img, def, old, nl)
 }
 
@@ -243,7 +250,7 @@ func (c *checker) finish(img *Image) {
 	seenCVE := map[string]bool{}
 	for _, ch := range img.Changes {
 		switch ch.Kind {
-		case Upgraded, Downgraded, Renamed:
+		case Upgraded, Downgraded, Renamed, Rebuilt:
 			img.Counts.Upgraded++
 		case Added:
 			img.Counts.Added++
@@ -270,7 +277,7 @@ func (c *checker) finish(img *Image) {
 		img.Reasons = append(img.Reasons, "abi-risk: "+strings.Join(dedupe(risky), "; ")+" (temper update applies it only with --allow-abi-change)")
 	case img.Counts.Security > 0:
 		img.Verdict = Security
-	case len(img.Changes) > 0:
+	case len(img.Changes) > 0 || img.relock:
 		img.Verdict = Updates
 	default:
 		img.Verdict = UpToDate

@@ -29,6 +29,10 @@ func archiveItem(p *archive.Package) pool.Item {
 // deb fetches one .deb (verified, cached), once per check.
 func (c *checker) deb(ctx context.Context, it pool.Item) ([]byte, error) {
 	return c.debs.do(it.SHA256, func() (data []byte, err error) {
+		if it.Suite == spec.LocalRepository {
+			// A local_debs: .deb: the catalog's file, not a mirror's.
+			return c.localDeb(it)
+		}
 		c.debWork.do(func() {
 			var out [][]byte
 			if base, ok := c.repoBases.Load(it.SHA256); ok && it.Base == "" {

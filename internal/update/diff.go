@@ -3,6 +3,7 @@ package update
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/temper-dev/temper/internal/debian/archive"
 	"github.com/temper-dev/temper/internal/debian/relation"
 	"github.com/temper-dev/temper/internal/debian/version"
+	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/spec"
 )
 
@@ -34,7 +36,24 @@ func (c *checker) diff(ctx context.Context, img *Image, def *spec.Definition, ol
 		if err != nil {
 			return err
 		}
-		checks = append(checks, membershipChanges(img, u.Release(), arch, om, nm)...)
+		versions := u.Release().Versions
+		local, err := lock.LocalIndex(def, arch)
+		if err != nil {
+			return err
+		}
+		if local != nil {
+			// The release as lock.Resolve saw it: local .debs included.
+			versions = func(name string) []*archive.Package {
+				out := u.Release().Versions(name)
+				for i := range local.Packages {
+					if local.Packages[i].Name == name {
+						out = append(slices.Clip(out), &local.Packages[i])
+					}
+				}
+				return out
+			}
+		}
+		checks = append(checks, membershipChanges(img, versions, arch, om, nm)...)
 	}
 	img.Sources = sourceUpdates(old, nl, img.Changes)
 	c.inspect(ctx, img, def, nl, checks)
@@ -77,6 +96,12 @@ func versionChanges(img *Image, arch string, om, nm map[pkgKey]spec.LockedPackag
 		}
 		cmp := version.CompareStrings(np.Version, op.Version)
 		if cmp == 0 {
+			if np.SHA256 != op.SHA256 {
+				// The same version with other bytes: a local .deb rebuilt
+				// in the catalog (or a repository republishing it).
+				img.Changes = append(img.Changes, Change{Kind: Rebuilt, Arch: arch, Name: np.Name, Old: op.Version, New: np.Version, Suite: np.Suite, Source: np.Source})
+				checks = append(checks, pending{len(img.Changes) - 1, op, np})
+			}
 			continue // same version (maybe now listed in another suite): nothing to apply
 		}
 		ch := Change{Kind: Upgraded, Arch: arch, Name: np.Name, Old: op.Version, New: np.Version, Suite: np.Suite, Security: isSecurity(np.Suite), Source: np.Source}
@@ -93,7 +118,7 @@ func versionChanges(img *Image, arch string, om, nm map[pkgKey]spec.LockedPackag
 // in img. A removed package that an added one takes the place of (libssl3
 // → libssl3t64) is one renamed change, an ABI risk, returned for the ABI
 // comparison.
-func membershipChanges(img *Image, rel *archive.Release, arch string, om, nm map[pkgKey]spec.LockedPackage) []pending {
+func membershipChanges(img *Image, versions func(name string) []*archive.Package, arch string, om, nm map[pkgKey]spec.LockedPackage) []pending {
 	var added, removed []spec.LockedPackage
 	for k, np := range nm {
 		if _, ok := om[k]; !ok {
@@ -112,7 +137,7 @@ func membershipChanges(img *Image, rel *archive.Release, arch string, om, nm map
 	for _, op := range removed {
 		j := -1
 		for i, np := range added {
-			if !usedAdded[i] && renames(rel, np, op) {
+			if !usedAdded[i] && renames(versions, np, op) {
 				j = i
 				break
 			}
@@ -180,8 +205,8 @@ func isSecurity(suite string) bool { return strings.HasSuffix(suite, "-security"
 // renames says whether np (added) takes the place of op (removed): its
 // Provides or Replaces name op, or it is the same source's library under a
 // new name (libfoo1 → libfoo2, libssl3 → libssl3t64).
-func renames(rel *archive.Release, np, op spec.LockedPackage) bool {
-	for _, p := range rel.Versions(np.Name) {
+func renames(versions func(name string) []*archive.Package, np, op spec.LockedPackage) bool {
+	for _, p := range versions(np.Name) {
 		if p.Version != np.Version {
 			continue
 		}

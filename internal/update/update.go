@@ -63,6 +63,9 @@ const (
 	Added      = "added"
 	Removed    = "removed"
 	Renamed    = "renamed"
+	// Rebuilt: the same version with other bytes (a local_debs: .deb
+	// rewritten in the catalog, or a repository republishing a version).
+	Rebuilt = "rebuilt"
 )
 
 // Options configure a check.
@@ -118,6 +121,10 @@ type Image struct {
 
 	newLock *spec.Lock
 	oldLock []byte
+	// relock: files the lock pins (local_debs:, files: src:) changed in
+	// the catalog: the new lock must be written even with no package
+	// change.
+	relock bool
 	// refused: the variant cannot follow the runtime (the ABI rule).
 	refused string
 	// own is the runtime's verdict before its variants' were folded in.
@@ -136,7 +143,7 @@ type Counts struct {
 
 // Change is one package difference for one architecture.
 type Change struct {
-	Kind    string `json:"kind"` // upgraded, downgraded, added, removed, renamed
+	Kind    string `json:"kind"` // upgraded, downgraded, added, removed, renamed, rebuilt
 	Arch    string `json:"arch"`
 	Name    string `json:"name"`
 	OldName string `json:"old_name,omitempty"` // renamed: the package it replaces

@@ -54,7 +54,7 @@ func (c *checker) checkVariants(ctx context.Context, img *Image, def *spec.Defin
 	// The runtime moves: every variant is re-resolved against its new
 	// closure. Otherwise a variant whose lock matches the archive state is
 	// unchanged like any lock.
-	runtimeMoves := len(img.Changes) > 0
+	runtimeMoves := len(img.Changes) > 0 || img.relock
 	img.own = img.Verdict
 	allUnchanged := img.Unchanged
 	for _, name := range def.VariantNames() {
@@ -110,14 +110,16 @@ func (c *checker) checkVariant(ctx context.Context, img *Image, def *spec.Defini
 		c.finish(v)
 		return v
 	}
-	if !matches {
-		v.Reasons = append(v.Reasons, "the definition changed since its lock was written: the plan includes those changes")
-	}
 	if old.Architectures == nil {
 		if old, err = spec.ParseLock(v.Lock, data); err != nil {
 			v.Error, v.Verdict = err.Error(), Failed
 			return v
 		}
+	}
+	if !matches {
+		var reasons []string
+		reasons, v.relock = inputReasons(vd, old)
+		v.Reasons = append(v.Reasons, reasons...)
 	}
 	runtime, err := pins()
 	if err != nil {
@@ -140,6 +142,8 @@ func (c *checker) checkVariant(ctx context.Context, img *Image, def *spec.Defini
 	v.newLock = nl
 	c.noteRepositoryDebs(old)
 	c.noteRepositoryDebs(nl)
+	c.noteLocalDebs(vd, old)
+	c.noteLocalDebs(vd, nl)
 	if err := c.diff(ctx, v, vd, old, nl); err != nil {
 		v.Error, v.Verdict = fmt.Sprintf("%s: variant %s: %v", img.Definition, name, err), Failed
 		return v
@@ -164,10 +168,16 @@ func (img *Image) stream() []*Image {
 	return append([]*Image{img}, img.Variants...)
 }
 
+// toWrite says whether this lock has a new one to write: package changes,
+// or catalog files it pins that changed (relock).
+func (img *Image) toWrite() bool {
+	return img.newLock != nil && (len(img.Changes) > 0 || img.relock)
+}
+
 // hasChanges says whether any lock of the stream has something to apply.
 func (img *Image) hasChanges() bool {
 	for _, m := range img.stream() {
-		if m.newLock != nil && len(m.Changes) > 0 {
+		if m.toWrite() {
 			return true
 		}
 	}
@@ -203,7 +213,7 @@ func writeStream(img *Image) ([]string, error) {
 	}
 	var todo []pending
 	for _, m := range img.stream() {
-		if m.newLock == nil || len(m.Changes) == 0 {
+		if !m.toWrite() {
 			continue
 		}
 		data, err := m.newLock.Marshal()
