@@ -188,6 +188,11 @@ type Source struct {
 	// SignedBy is the keyring file that alone may verify it (apt's
 	// signed-by option).
 	SignedBy string
+	// Trusted marks an unsigned local repository (apt's trusted=yes, no
+	// signed-by), e.g. a file: directory of .debs with a Packages file
+	// made by dpkg-scanpackages: what a definition's local_debs: are to
+	// apt.
+	Trusted bool
 }
 
 // Options configure NewWith.
@@ -238,14 +243,18 @@ func NewWith(ctx context.Context, dir string, o Options) (*Env, error) {
 		src += fmt.Sprintf("deb %s %s %s-security main\n", opts, e.Security, release)
 	}
 	for _, s := range o.Sources {
-		if s.SignedBy == "" || s.URI == "" || s.Suite == "" {
-			return nil, fmt.Errorf("apttest: source %+v: URI, Suite and SignedBy are required", s)
+		if (s.SignedBy == "") == !s.Trusted || s.URI == "" || s.Suite == "" {
+			return nil, fmt.Errorf("apttest: source %+v: URI, Suite and either SignedBy or Trusted are required", s)
 		}
 		comps := s.Components
 		if len(comps) == 0 && !strings.HasSuffix(s.Suite, "/") {
 			comps = []string{"main"}
 		}
-		src += strings.TrimSpace(fmt.Sprintf("deb [arch=%s signed-by=%s] %s %s %s", arch, s.SignedBy, strings.TrimRight(s.URI, "/"), s.Suite, strings.Join(comps, " "))) + "\n"
+		trust := "signed-by=" + s.SignedBy
+		if s.Trusted {
+			trust = "trusted=yes"
+		}
+		src += strings.TrimSpace(fmt.Sprintf("deb [arch=%s %s] %s %s %s", arch, trust, strings.TrimRight(s.URI, "/"), s.Suite, strings.Join(comps, " "))) + "\n"
 	}
 	files := map[string]string{
 		"etc/sources.list":      src,
