@@ -121,6 +121,11 @@ type Repository struct {
 	// DefaultPriority is the Pin-Priority of everything else the
 	// repository offers; 0 when not set (apt's default, 500).
 	DefaultPriority int
+	// EndOfSupport is the last day (YYYY-MM-DD) the repository supports
+	// what the stream takes from it (end_of_support:); "" when not set.
+	// Past it temper check reports the stream frozen, as past the Debian
+	// release's end of life.
+	EndOfSupport string
 }
 
 // RepositoryPin is one apt pin limited to its repository's packages.

@@ -191,6 +191,8 @@ func (d *decoder) repository(n *yaml.Node, path string) Repository {
 		case "default_priority":
 			i, _ := d.integer(v, p)
 			r.DefaultPriority = clampInt(i)
+		case "end_of_support":
+			r.EndOfSupport = d.day(v, p)
 		case "pins":
 			items, _ := d.seq(v, p)
 			for i, it := range items {

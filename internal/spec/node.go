@@ -29,7 +29,7 @@ var definitionLevels = map[string]level{
 		required: []string{"name", "version", "debian", "architectures", "packages"},
 	},
 	"debian":                     {keys: []string{"release", "components"}, required: []string{"release"}},
-	"repositories[]":             {keys: []string{"name", "url", "suites", "components", "key", "fingerprint", "pins", "default_priority"}, required: []string{"name", "url", "suites", "key", "fingerprint"}},
+	"repositories[]":             {keys: []string{"name", "url", "suites", "components", "key", "fingerprint", "pins", "default_priority", "end_of_support"}, required: []string{"name", "url", "suites", "key", "fingerprint"}},
 	"repositories[].pins[]":      {keys: []string{"packages", "priority"}, required: []string{"packages", "priority"}},
 	"image":                      {keys: []string{"user", "accounts", "entrypoint", "cmd", "env", "workdir", "annotations", "ports", "writable", "files"}},
 	"files[]":                    {keys: []string{"src", "dest", "mode", "owner"}, required: []string{"src", "dest"}},
