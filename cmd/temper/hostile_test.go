@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+
 	"github.com/temper-dev/temper/internal/build/buildtest"
 	"github.com/temper-dev/temper/internal/debian/release/releasetest"
 	"github.com/temper-dev/temper/internal/debian/testarchive"
@@ -68,6 +70,8 @@ type hostileEnv struct {
 	tamper func(files map[string][]byte)
 	mu     sync.Mutex
 	hook   func(w http.ResponseWriter, r *http.Request) bool
+	// killing accepts runs ended by SIGKILL.
+	killing bool
 }
 
 var evilControl = hostile.Control("evil", "1.0", "amd64")
@@ -79,13 +83,7 @@ func evilPkg(deb []byte) testarchive.Package {
 }
 
 // benignEvil is what evil is once the attack is removed: a plain .deb.
-func benignEvil() []byte {
-	return hostile.Deb(evilControl, nil, "data.tar", hostile.Tar(
-		&tar.Header{Name: "./usr/", Typeflag: tar.TypeDir, Mode: 0o755},
-		&tar.Header{Name: "./usr/bin/", Typeflag: tar.TypeDir, Mode: 0o755},
-		&tar.Header{Name: "./usr/bin/evil", Typeflag: tar.TypeReg, Mode: 0o755, Size: 100},
-	))
-}
+func benignEvil() []byte { return evilDeb(nil, benignEntries...) }
 
 func newHostileEnv(t *testing.T, evil []byte) *hostileEnv {
 	f := buildtest.NewFixture(t)
@@ -156,7 +154,8 @@ type hostileRun struct {
 
 // hostileReapEnv makes the test binary a reaper: it caps its address
 // space (inherited by its child), runs temper (this binary as temper's
-// main) as its child, forwards SIGTERM and SIGINT to it, and writes the
+// main) as its child, forwards SIGTERM and SIGINT to it (and SIGUSR1 as
+// SIGKILL, which it cannot catch itself), and writes the
 // child's peak RSS, exit status and signal to the file the variable
 // names. The child's peak RSS is measured through the reaper because a
 // process started by the (large) test process inherits its peak: Go
@@ -180,13 +179,17 @@ func hostileReap(out string) {
 	cmd := exec.Command(os.Args[0], os.Args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "reaper:", err)
 		os.Exit(3)
 	}
+	os.WriteFile(out+".started", nil, 0o644)
 	go func() {
 		for s := range sigs {
+			if s == syscall.SIGUSR1 {
+				s = syscall.SIGKILL
+			}
 			cmd.Process.Signal(s)
 		}
 	}()
@@ -214,6 +217,19 @@ func (h *hostileEnv) start(env []string, args ...string) (*exec.Cmd, *bytes.Buff
 		h.t.Fatal(err)
 	}
 	return cmd, &stdout, &stderr, report
+}
+
+// started waits until the reaper has started temper (and forwards
+// signals).
+func (h *hostileEnv) started(report string) {
+	h.t.Helper()
+	for i := 0; i < 10000; i++ {
+		if _, err := os.Stat(report + ".started"); err == nil {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.t.Fatal("the reaper did not start temper within 10 s")
 }
 
 // wait waits for a started temper (at most hostileWall) and checks that
@@ -244,7 +260,9 @@ func (h *hostileEnv) wait(cmd *exec.Cmd, stdout, stderr *bytes.Buffer, report st
 	}
 	hostileMax.Unlock()
 	h.t.Logf("temper %s: exit %d, peak RSS %d MiB, %v", strings.Join(args, " "), r.code, r.rss>>10, r.took.Round(time.Millisecond))
-	if sig != 0 {
+	if sig == int(syscall.SIGKILL) && h.killing {
+		// SIGKILLed on purpose (SIGUSR1 to the reaper).
+	} else if sig != 0 {
 		h.t.Errorf("temper %s: killed by %v:\n%s", strings.Join(args, " "), syscall.Signal(sig), r.stderr)
 	} else if r.code > 2 {
 		h.t.Errorf("temper %s: exit %d, want 0, 1 or 2:\n%s", strings.Join(args, " "), r.code, r.stderr)
@@ -601,5 +619,319 @@ func hostileCases() []hostileCase {
 			}
 			h.recovers()
 		}},
+		{"postinst_nesting", func(t *testing.T) {
+			h := newHostileEnv(t, evilDeb(map[string]string{"postinst": hostile.Scripts["nested-if"]}, benignEntries...))
+			h.buildsWarning("package evil", "postinst", "nesting")
+		}},
+		{"postinst_doubling", func(t *testing.T) {
+			h := newHostileEnv(t, evilDeb(map[string]string{"postinst": hostile.Scripts["doubling"]}, benignEntries...))
+			h.buildsWarning("package evil", "postinst", "longer than")
+		}},
+		{"postinst_endless_loop", func(t *testing.T) {
+			// The comment names the commands the evaluator looks for,
+			// so that the script is evaluated at all.
+			h := newHostileEnv(t, evilDeb(map[string]string{"postinst": "#!/bin/sh\n# update-alternatives ucf\n" + endlessLoops}, benignEntries...))
+			h.buildsWarning("package evil", "postinst", "TEMPER_LIMIT_SCRIPT_STEPS")
+		}},
+		{"postinst_endless_calls", func(t *testing.T) {
+			h := newHostileEnv(t, evilDeb(map[string]string{"postinst": hostile.Scripts["endless"]}, benignEntries...))
+			h.buildsWarning("package evil", "postinst", "more than 4096")
+		}},
+		{"postinst_endless_loop_SIGTERM", func(t *testing.T) {
+			h := newHostileEnv(t, evilDeb(map[string]string{"postinst": "#!/bin/sh\n# update-alternatives ucf\n" + endlessLoops}, benignEntries...))
+			h.lock("evil").ok(t)
+			before := h.state()
+			// Budgets lifted: only SIGTERM ends this evaluation.
+			args := []string{"build", h.def("evil"), "-o", h.w.layout}
+			cmd, stdout, stderr, report := h.start([]string{"TEMPER_LIMIT_SCRIPT_STEPS=1000000000000", "TEMPER_LIMIT_SCRIPT_TIME=1h"}, args...)
+			h.waitHits(".deb")
+			time.Sleep(1500 * time.Millisecond)
+			h.interrupt(cmd, stdout, stderr, report, args)
+			h.unchanged(before)
+			h.recovers()
+		}},
+		{"trickling_server_min_rate", func(t *testing.T) {
+			h := newHostileEnv(t, hostile.Deb(evilControl, nil, "data.tar", dataTarWith("./usr/share/evil", randomBytes(16<<10))))
+			h.lock("evil").ok(t)
+			before := h.state()
+			h.setHook(trickle(h.f.Server, 20))
+			r := h.build("evil", "TEMPER_LIMIT_MIN_RATE=1KiB", "TEMPER_LIMIT_RATE_WINDOW=1s").refused(t, 1, "evil_1.0_amd64.deb", "TEMPER_LIMIT_MIN_RATE")
+			if r.took > 10*time.Second {
+				t.Errorf("the trickle was refused after %v", r.took)
+			}
+			h.unchanged(before)
+			h.recovers()
+		}},
+		{"slow_server_request_deadline", func(t *testing.T) {
+			h := newHostileEnv(t, hostile.Deb(evilControl, nil, "data.tar", dataTarWith("./usr/share/evil", randomBytes(64<<10))))
+			h.lock("evil").ok(t)
+			before := h.state()
+			h.setHook(trickle(h.f.Server, 8<<10)) // above the minimum rate
+			r := h.build("evil", "TEMPER_LIMIT_REQUEST_TIME=2s").refused(t, 1, "evil_1.0_amd64.deb", "TEMPER_LIMIT_REQUEST_TIME")
+			if r.took > 10*time.Second {
+				t.Errorf("the slow download was refused after %v", r.took)
+			}
+			h.unchanged(before)
+			h.recovers()
+		}},
+		{"lock_dependency_removed", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			h.lock("app").ok(t)
+			// Remove libc6, which tool and other depend on.
+			h.editLock("app", `(?s)\n      - name: libc6\n.*?\n(      - name: )`, "\n$1")
+			before := h.state()
+			h.build("app").refused(t, 1, "not a closed set", "depends on libc6")
+			h.unchanged(before)
+			h.recovers()
+		}},
+		{"lock_wrong_size_deb_cached", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			h.lock("app").ok(t)
+			h.build("app").ok(t)
+			h.editLock("app", `(name: tool\n(?:.*\n)*?\s+size: )(\d+)`, "${1}999")
+			before := h.state()
+			h.runEnv(nil, "build", "--force", h.def("app"), "-o", h.w.layout).refused(t, 1, "tool", "999")
+			h.unchanged(before)
+			h.recovers()
+		}},
+		{"SIGKILL_while_a_lock_is_written", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			h.lock("app", "evil").ok(t)
+			whole := h.state()
+			os.Remove(h.lockPath("evil"))
+			// What a writer SIGKILLed between creating its temporary
+			// file and renaming it leaves: temporary files beside the
+			// definitions, in the cache and in the layout. Real kills
+			// at random points follow.
+			h.build("app").ok(t)
+			planted := []string{
+				filepath.Join(h.w.cat, ".evil.lock.yaml.tmp-1234"),
+				filepath.Join(h.w.layout, ".tmp-index.json-1234"),
+				filepath.Join(h.w.layout, "blobs", "sha256", ".tmp-1234"),
+			}
+			subs, _ := filepath.Glob(filepath.Join(h.w.cache, "sha256", "*"))
+			if len(subs) == 0 {
+				t.Fatal("empty cache")
+			}
+			planted = append(planted, filepath.Join(subs[0], ".tmp-1234"))
+			for _, p := range planted {
+				if err := os.WriteFile(p, []byte("# partial: never read\npackages: ["), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.killing = true
+			for i, delay := range []time.Duration{0, 10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond, 45 * time.Millisecond} {
+				args := []string{"lock", h.def("app"), h.def("evil")}
+				cmd, stdout, stderr, report := h.start(nil, args...)
+				h.started(report)
+				time.Sleep(delay)
+				cmd.Process.Signal(syscall.SIGUSR1) // the reaper SIGKILLs temper
+				if r := h.wait(cmd, stdout, stderr, report, args); r.code != 0 && r.code != 128+int(syscall.SIGKILL) {
+					t.Errorf("kill %d after %v: exit %d", i, delay, r.code)
+				}
+				for _, n := range []string{"app", "evil"} {
+					if b, err := os.ReadFile(h.lockPath(n)); err == nil && string(b) != whole[h.lockPath(n)] {
+						t.Errorf("kill %d after %v: %s.lock.yaml is partial or different", i, delay, n)
+					}
+				}
+			}
+			h.killing = false
+			// A kill between creating a temporary file and locking it
+			// leaves an empty file that Clean keeps for a second (it
+			// could be a live writer's, internal/leftover).
+			time.Sleep(1100 * time.Millisecond)
+			// The next lock removes the leftovers beside the
+			// definitions, the next build that writes to the layout
+			// and the cache removes theirs; none is read.
+			h.lock("app", "evil").ok(t)
+			h.build("app").ok(t)
+			h.build("evil").ok(t)
+			for p, b := range whole {
+				if strings.HasSuffix(p, ".lock.yaml") {
+					if got, _ := os.ReadFile(p); string(got) != b {
+						t.Errorf("%s after the rerun differs from the uninterrupted lock", filepath.Base(p))
+					}
+				}
+			}
+			h.noTemporaries()
+			h.cacheSound()
+		}},
+		{"SIGTERM_during_transcode", func(t *testing.T) {
+			// 16 GiB of zeros in 16 MiB of gzip: seconds of CPU to
+			// transcode once the ratio limit is lifted.
+			h := newHostileEnv(t, hostile.Deb(evilControl, nil, "data.tar.gz", hostile.ZerosTarGz(16<<30)))
+			h.lock("evil").ok(t)
+			before := h.state()
+			args := []string{"build", h.def("evil"), "-o", h.w.layout}
+			cmd, stdout, stderr, report := h.start([]string{"TEMPER_LIMIT_RATIO=100000", "TEMPER_LIMIT_MEMBER=1MiB"}, args...)
+			h.waitHits(".deb")
+			time.Sleep(500 * time.Millisecond)
+			h.interrupt(cmd, stdout, stderr, report, args)
+			h.unchanged(before)
+			h.recovers()
+		}},
+		{"usage_errors_exit_2", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			for _, c := range []struct {
+				args []string
+				want string
+			}{
+				{[]string{"frobnicate"}, "unknown command"},
+				{[]string{"lock"}, "temper lock --help"},
+				{[]string{"build"}, "temper build --help"},
+				{[]string{"build", "--no-such-flag", h.def("app")}, "--no-such-flag"},
+				{[]string{"archive", "show", "python3"}, "release"},
+			} {
+				h.run(c.args...).refused(t, 2, c.want)
+			}
+		}},
+		{"YAML_error_line", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			buildtest.WriteDef(t, h.w.cat, "app.yaml", "name: app\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64\npackages: [tool]\n")
+			h.refusedLock("app.yaml:5")
+		}},
+		{"unknown_packages_named_with_lines", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			buildtest.WriteDef(t, h.w.cat, "app.yaml", "name: app\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages:\n  - tool\n  - nosuchpkg\n  - other\n  - alsomissing\n")
+			h.refusedLock("app.yaml:8", "nosuchpkg", "app.yaml:10", "alsomissing")
+		}},
+		{"release_archived_or_typo", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			buildtest.WriteDef(t, h.w.cat, "app.yaml", "name: app\nversion: \"1\"\ndebian:\n  release: buster\narchitectures: [amd64]\npackages: [tool]\n")
+			h.refusedLock("app.yaml:4", "buster", "archived")
+			buildtest.WriteDef(t, h.w.cat, "app.yaml", "name: app\nversion: \"1\"\ndebian:\n  release: bookwrom\narchitectures: [amd64]\npackages: [tool]\n")
+			h.refusedLock("app.yaml:4", "did you mean bookworm")
+		}},
+		{"device_nodes_and_fifos_warned", func(t *testing.T) {
+			h := newHostileEnv(t, evilDeb(nil, append(benignEntries,
+				&tar.Header{Name: "./dev/", Typeflag: tar.TypeDir, Mode: 0o755},
+				&tar.Header{Name: "./dev/evilchar", Typeflag: tar.TypeChar, Mode: 0o666, Devmajor: 1, Devminor: 3},
+				&tar.Header{Name: "./dev/evilblock", Typeflag: tar.TypeBlock, Mode: 0o660, Devmajor: 8},
+				&tar.Header{Name: "./dev/evilfifo", Typeflag: tar.TypeFifo, Mode: 0o644},
+			)...))
+			h.buildsWarning("/dev/evilchar", "/dev/evilblock", "/dev/evilfifo")
+		}},
+
+		// Attacks temper refused before issue 17.
+		{"tampered_InRelease", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			h.tamper = func(files map[string][]byte) {
+				p := "/debian/dists/bookworm/InRelease"
+				files[p] = bytes.Replace(files[p], []byte("Label: Debian"), []byte("Label: Evil!!"), 1)
+			}
+			h.publish()
+			h.refusedLock("InRelease", "signature")
+			h.recovers()
+		}},
+		{"unsigned_InRelease", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			h.tamper = func(files map[string][]byte) {
+				files["/debian/dists/bookworm/InRelease"] = files["/debian/dists/bookworm/Release"]
+			}
+			h.publish()
+			h.refusedLock("InRelease", "sign")
+			h.recovers()
+		}},
+		{"expired_InRelease", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			h.suites = func(a *testarchive.Archive) {
+				a.Suites[0].Date = time.Now().Add(-48 * time.Hour)
+				a.Suites[0].ValidUntil = time.Now().Add(-24 * time.Hour)
+			}
+			h.publish()
+			h.refusedLock("InRelease", "Valid-Until")
+			h.recovers()
+		}},
+		{"InRelease_wrong_key", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			other := releasetest.NewKeyAt(t, "not the archive", "ed25519", testarchive.KeyCreation, 0)
+			h.suites = func(a *testarchive.Archive) { a.Signers = []*openpgp.Entity{other} }
+			h.publish()
+			h.refusedLock("InRelease", "key")
+			h.recovers()
+		}},
+		{"InRelease_wrong_suite", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			// A replay: bookworm-updates' InRelease served as bookworm's.
+			h.tamper = func(files map[string][]byte) {
+				files["/debian/dists/bookworm/InRelease"] = files["/debian/dists/bookworm-updates/InRelease"]
+			}
+			h.publish()
+			h.refusedLock("InRelease", "bookworm-updates")
+			h.recovers()
+		}},
+		{"Packages_hash_mismatch", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			h.tamper = func(files map[string][]byte) {
+				for p, b := range files {
+					if strings.HasPrefix(p, "/debian/dists/bookworm/main/binary-amd64/") {
+						files[p] = append(append([]byte(nil), b...), 0)
+					}
+				}
+			}
+			h.publish()
+			h.refusedLock("Packages", "SHA256")
+			h.recovers()
+		}},
+		{"deb_hash_mismatch", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			h.lock("evil").ok(t)
+			before := h.state()
+			p := "/debian-security/pool/main/e/evil/evil_1.0_amd64.deb"
+			good := h.f.Server.File(p)
+			bad := append([]byte(nil), good...)
+			bad[len(bad)-1] ^= 1
+			h.f.Server.SetFile(p, bad)
+			h.build("evil").refused(t, 1, "evil_1.0_amd64.deb", "sha256 mismatch")
+			h.unchanged(before)
+			h.f.Server.SetFile(p, good)
+			h.build("evil").ok(t)
+			h.recovers()
+		}},
+		{"dotdot_path_in_data_tar", func(t *testing.T) {
+			h := newHostileEnv(t, evilDeb(nil, append(benignEntries,
+				&tar.Header{Name: "./../../../../etc/evil", Typeflag: tar.TypeReg, Mode: 0o644, Size: 4})...))
+			h.refusedBuild("evil 1.0", "../etc/evil")
+			h.recovers()
+		}},
+		{"hard_link_out_of_the_image", func(t *testing.T) {
+			h := newHostileEnv(t, evilDeb(nil, append(benignEntries,
+				&tar.Header{Name: "./usr/bin/passwd", Typeflag: tar.TypeLink, Linkname: "../../../../etc/shadow"})...))
+			h.refusedBuild("evil 1.0", "../etc/shadow")
+			h.recovers()
+		}},
+		{"lock_filename_climbs_out_of_the_archive", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			h.lock("evil").ok(t)
+			h.editLock("evil", `filename: \S+`, "filename: ../../../etc/passwd")
+			before := h.state()
+			h.f.Server.ResetHits()
+			h.build("evil").refused(t, 1, "evil.lock.yaml", "../../../etc/passwd")
+			h.unchanged(before)
+			if n := h.f.Server.TotalHits("passwd"); n > 0 {
+				t.Errorf("%d requests for the climbing filename", n)
+			}
+			h.recovers()
+		}},
+		{"malformed_definition", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			buildtest.WriteDef(t, h.w.cat, "app.yaml", "name: app\nversion: \"1\"\ndebian:\n  release: bookworm\n  flavour: evil\narchitectures: [amd64]\npackages: [tool]\n")
+			h.refusedLock("app.yaml:5", "flavour")
+		}},
+		{"malformed_lock", func(t *testing.T) {
+			h := newHostileEnv(t, benignEvil())
+			h.lock("app").ok(t)
+			h.editLock("app", `(?m)^        sha256: [0-9a-f]+\n`, "        sha256: [not, a, hash\n")
+			before := h.state()
+			h.build("app").refused(t, 1, "app.lock.yaml:")
+			h.unchanged(before)
+		}},
 	}
+}
+
+// benignEntries are evil's files when it attacks through something else.
+var benignEntries = []*tar.Header{
+	{Name: "./usr/", Typeflag: tar.TypeDir, Mode: 0o755},
+	{Name: "./usr/bin/", Typeflag: tar.TypeDir, Mode: 0o755},
+	{Name: "./usr/bin/evil", Typeflag: tar.TypeReg, Mode: 0o755, Size: 100},
 }
