@@ -16,6 +16,35 @@ import (
 // archive state (the suites' InRelease digests), so an unchanged archive is
 // checked without reading any index.
 func (c *checker) lifecycleOf(ctx context.Context, def *spec.Definition, state string) (*EOL, error) {
+	e, err := c.releaseLifecycle(ctx, def, state)
+	if err != nil {
+		return nil, err
+	}
+	return withRepositoryEOL(e, def, c.opt.Now()), nil
+}
+
+// withRepositoryEOL adds the designated repositories' own ends of support
+// (end_of_support:) to the release's status: past any of them the stream
+// is frozen, as past the release's own end; the earlier date wins.
+func withRepositoryEOL(e *EOL, def *spec.Definition, now time.Time) *EOL {
+	var repos []RepositoryEOL
+	for _, r := range def.Repositories {
+		if r.EndOfSupport != "" {
+			repos = append(repos, RepositoryEOL{Name: r.Name, URL: r.URL, EndOfSupport: r.EndOfSupport, Past: past(r.EndOfSupport, now)})
+		}
+	}
+	if len(repos) == 0 {
+		return e
+	}
+	if e == nil {
+		e = &EOL{Release: def.Debian.Release}
+	}
+	e.Repositories = repos
+	return e
+}
+
+// releaseLifecycle is the release's own status (lifecycleOf).
+func (c *checker) releaseLifecycle(ctx context.Context, def *spec.Definition, state string) (*EOL, error) {
 	release := def.Debian.Release
 	lc, err := c.lifecycle.do(release+state, func() (*EOL, error) {
 		ref := "temper distro-info v1 " + release + state

@@ -21,6 +21,7 @@ package update
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/temper-dev/temper/internal/debian/archive"
@@ -189,17 +190,73 @@ type EOL struct {
 	PastLTS bool `json:"past_lts"`
 	// From names the distro-info-data version the data came from.
 	From string `json:"from"`
+	// Repositories are the designated repositories that declare their own
+	// end of support (end_of_support: in the definition).
+	Repositories []RepositoryEOL `json:"repositories,omitempty"`
+}
+
+// RepositoryEOL is a designated repository's own end of support.
+type RepositoryEOL struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// EndOfSupport is the last supported day, YYYY-MM-DD.
+	EndOfSupport string `json:"end_of_support"`
+	// Past: the day is over; the repository publishes nothing more for
+	// the stream, which is frozen.
+	Past bool `json:"past"`
 }
 
 // Frozen says that the Debian archive will publish nothing more for the
 // release: past its LTS, or past its EOL when no LTS date is known.
 func (e *EOL) Frozen() bool {
-	return e != nil && (e.PastLTS || (e.PastEOL && e.EOLLTS == ""))
+	return e != nil && (e.PastLTS || (e.PastEOL && e.EOLLTS == "") || e.repositoryPast())
 }
 
-// Message is the human sentence for an EOL status, "" when supported.
+func (e *EOL) repositoryPast() bool {
+	for _, r := range e.Repositories {
+		if r.Past {
+			return true
+		}
+	}
+	return false
+}
+
+// Message is the human sentence for an EOL status, "" when supported:
+// the Debian release's, then each designated repository's past its own
+// end of support.
 func (e *EOL) Message() string {
-	if e == nil || !e.PastEOL {
+	if e == nil {
+		return ""
+	}
+	var msgs []string
+	if m := e.releaseMessage(); m != "" {
+		msgs = append(msgs, m)
+	}
+	for _, r := range e.Repositories {
+		if !r.Past {
+			continue
+		}
+		m := fmt.Sprintf("END OF SUPPORT: repository %s (%s) reached its end of support on %s (end_of_support in the definition)", r.Name, r.URL, r.EndOfSupport)
+		if end := e.releaseEnd(); end != "" && r.EndOfSupport < end {
+			m += fmt.Sprintf(", before Debian %s's own end on %s", e.Release, end)
+		}
+		msgs = append(msgs, m+"; it publishes nothing more for this stream, which is frozen: move it to a supported repository or release")
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// releaseEnd is the last day the Debian archive publishes for the release:
+// its LTS end, or its EOL when no LTS is announced ("" when unknown).
+func (e *EOL) releaseEnd() string {
+	if e.EOLLTS != "" {
+		return e.EOLLTS
+	}
+	return e.EOL
+}
+
+// releaseMessage is the sentence for the Debian release's own status.
+func (e *EOL) releaseMessage() string {
+	if !e.PastEOL {
 		return ""
 	}
 	msg := fmt.Sprintf("END OF LIFE: Debian %s reached the end of regular security support on %s", e.Release, e.EOL)
