@@ -1,29 +1,40 @@
 #!/usr/bin/env bash
-# Catalog-aware layers (docs/layers.md), against a same-run baseline: the
-# whole catalog (examples/catalog, every definition and architecture)
-# built with temper at BASE (default: the commit before the layers, one
-# layer per image) and with the working tree, each into a fresh OCI layout
-# from the same locks and the same warm .deb cache.
+# Catalog-aware layers (docs/layers.md), against same-run baselines: the
+# whole catalog (examples/catalog: every definition, its dev variants,
+# every architecture: 88 images) built from the same locks and the same
+# warm .deb cache, each into a fresh OCI layout, by
+#   - one-layer: the working tree built with -tags temper_onelayer (every
+#     image one layer, as before the layers, from today's assembler: the
+#     commits before the layers cannot read the catalog's variants:);
+#   - prev: temper at PREV (default: the commit before runtimes and their
+#     variants were paired, each image split alone);
+#   - new: the working tree.
 # Reports:
-#   - unique compressed bytes in the layout (every blob once) and layers;
-#   - wall time: baseline; new with a cold layer cache; new with the layer
-#     cache warm; a second cold build must give the same digests (parallel
-#     gzip is deterministic);
+#   - unique compressed bytes in each layout (every blob once) and layers,
+#     for the whole catalog and for the 56 runtime images alone;
+#   - how many of a runtime's package layers its variants hold (same
+#     digests, same place), and that every image of a runtime without
+#     variants is the same in prev and new but for the build key;
+#   - wall time: one-layer; prev; new with a cold layer cache; new with the
+#     layer cache warm; a second cold build must give the same digests
+#     (parallel gzip is deterministic);
 #   - a simulated libc6 security update: the bytes a push of the whole
 #     catalog must send when every glibc package changes (the layers that
 #     hold glibc's packages, and every affected image's config, manifest and
 #     index), against the one-layer catalog (every affected image's layer);
-#   - the grouping rules compared on the locks (go run ./bench/layersim).
-# Usage: bench/layers.sh [BASE]. Figures go into docs/performance.md.
+#   - the grouping rules compared on the locks (go run ./bench/layersim;
+#     LAYERSIM=0 skips it: it takes minutes).
+# Usage: bench/layers.sh [PREV]. Figures go into docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-base=${1:-$(git log --format=%H -1 -- internal/layers | xargs -I{} git rev-parse {}~1)}
+prev=${1:-59330cf8da5bfbaa32e8bc1acccb690c41fede0d}
 out=bench/out/layers
 rm -rf "$out" && mkdir -p "$out"
-git worktree remove --force "$out/base-src" 2>/dev/null || true
-git worktree add -f --detach "$out/base-src" "$base" >/dev/null
-trap 'git worktree remove --force "$out/base-src" 2>/dev/null || true' EXIT
-(cd "$out/base-src" && go build -o ../temper-base ./cmd/temper)
+git worktree remove --force "$out/prev-src" 2>/dev/null || true
+git worktree add -f --detach "$out/prev-src" "$prev" >/dev/null
+trap 'git worktree remove --force "$out/prev-src" 2>/dev/null || true' EXIT
+(cd "$out/prev-src" && go build -o ../temper-prev ./cmd/temper)
+go build -tags temper_onelayer -o "$out/temper-one" ./cmd/temper
 go build -o "$out/temper-new" ./cmd/temper
 # The .deb cache is shared; the layer cache is this run's own.
 src=${TEMPER_CACHE_DIR:-$HOME/.cache/temper}
@@ -48,12 +59,16 @@ for m in sorted(json.load(open(sys.argv[1]))["manifests"], key=lambda m: m["anno
 }
 
 echo "== builds (warm .deb cache; uptime: $(uptime | sed 's/.*load/load/'))"
-run baseline "$out/temper-base" "$out/layout-base"
+rm -rf "$out/cache/layers"
+run one-layer "$out/temper-one" "$out/layout-one"
+rm -rf "$out/cache/layers"
+run prev "$out/temper-prev" "$out/layout-prev"
 rm -rf "$out/cache/layers"
 run new-cold "$out/temper-new" "$out/layout-new"
 run new-warm "$out/temper-new" "$out/layout-warm"
 rm -rf "$out/cache/layers"
 run new-cold-again "$out/temper-new" "$out/layout-again"
+echo "(uptime after the builds: $(uptime | sed 's/.*load/load/'))"
 digests "$out/layout-new" >"$out/new.txt"
 digests "$out/layout-warm" >"$out/warm.txt"
 digests "$out/layout-again" >"$out/again.txt"
@@ -64,20 +79,22 @@ else
 fi
 
 echo "== layouts and the libc6 update"
-python3 - "$out/layout-base" "$out/layout-new" <<'PY'
-import json, os, sys
+python3 - "$out/layout-one" "$out/layout-prev" "$out/layout-new" <<'PY'
+import glob, json, os, sys
+import yaml
 
 def load(layout):
     blobs = os.path.join(layout, "blobs", "sha256")
     def read(d):
         return json.load(open(os.path.join(blobs, d.split(":")[1])))
-    images = []  # (ref, arch, manifest digest, manifest size, config size, layers, index size)
+    images = []
     for m in json.load(open(os.path.join(layout, "index.json")))["manifests"]:
         ref = m["annotations"]["org.opencontainers.image.ref.name"]
         idx = read(m["digest"])
+        variant = idx.get("annotations", {}).get("dev.temper.variant", "")
         for d in idx["manifests"]:
             man = read(d["digest"])
-            images.append(dict(ref=ref, arch=d["platform"]["architecture"], msize=d["size"],
+            images.append(dict(ref=ref, arch=d["platform"]["architecture"], variant=variant, msize=d["size"],
                                csize=man["config"]["size"], layers=man["layers"], isize=m["size"],
                                config=read(man["config"]["digest"])))
     return images
@@ -89,32 +106,69 @@ def unique(images):
             seen[l["digest"]] = l["size"]
     return seen
 
-base, new = load(sys.argv[1]), load(sys.argv[2])
-ub, un = unique(base), unique(new)
-tb = sum(l["size"] for im in base for l in im["layers"])
-tn = sum(l["size"] for im in new for l in im["layers"])
-print(f"images: {len(base)} (baseline), {len(new)} (layers)")
-print(f"baseline: {len(ub)} layers, unique {sum(ub.values())/1e6:.1f} MB (summed over images {tb/1e6:.1f} MB)")
-print(f"layers:   {len(un)} layers, unique {sum(un.values())/1e6:.1f} MB (summed over images {tn/1e6:.1f} MB), "
-      f"max {max(len(im['layers']) for im in new)} layers per image")
-print(f"unique bytes, layers / one layer: {sum(un.values())/sum(ub.values()):.1%}")
-shared = {d for d in un if sum(1 for im in new for l in im['layers'] if l['digest'] == d) > 1}
-print(f"layers used by more than one image: {len(shared)}, {sum(un[d] for d in shared)/1e6:.1f} MB")
+one, prev, new = (load(p) for p in sys.argv[1:4])
+runtimes = lambda ims: [im for im in ims if not im["variant"]]
+print(f"images: {len(one)} one-layer, {len(prev)} prev, {len(new)} new ({len(runtimes(new))} runtimes, {len(new) - len(runtimes(new))} variants)")
+for label, pick in (("whole catalog", lambda x: x), ("runtimes only", runtimes)):
+    uo = unique(pick(one))
+    print(f"{label}: one layer: {len(uo)} layers, unique {sum(uo.values())/1e6:.1f} MB")
+    for name, ims in (("prev (each image alone)", prev), ("new (runtimes and variants paired)", new)):
+        u = unique(pick(ims))
+        shared = {d for d in u if sum(1 for im in pick(ims) for l in im["layers"] if l["digest"] == d) > 1}
+        print(f"  {name}: {len(u)} layers ({len(shared)} used by several images, {sum(u[d] for d in shared)/1e6:.1f} MB), "
+              f"unique {sum(u.values())/1e6:.1f} MB = {sum(u.values())/sum(uo.values()):.1%} of one layer, "
+              f"max {max(len(im['layers']) for im in pick(ims))} layers per image")
 
-# libc6 update: which images hold glibc (status.d is in each image; the
-# config's history names each layer's group); glibc in its own layer or in
-# a rest layer.
-def holds_glibc(im):
-    # the lock is not in the layout: the catalog's locks say which images hold libc6
-    return im["ref"] in with_libc
-import glob, yaml
+# A variant holds its runtime's package layers (same digests, at the bottom).
+by = {(im["ref"], im["arch"]): im for im in new}
+held = total = whole = nv = 0
+own_bytes = 0
+for im in new:
+    if not im["variant"]:
+        continue
+    rt = by[(im["ref"][: -len(im["variant"]) - 1], im["arch"])]
+    rp = [l["digest"] for l in rt["layers"][:-1]]
+    vp = [l["digest"] for l in im["layers"]]
+    k = sum(1 for a, b in zip(rp, vp) if a == b)
+    held, total, nv, whole = held + k, total + len(rp), nv + 1, whole + (k == len(rp))
+    own_bytes += sum(l["size"] for l in im["layers"] if l["digest"] not in rp)
+print(f"variants: {held} of their runtimes' {total} package layers held at the same place with the same digest; "
+      f"{whole} of {nv} variant images hold all of them; a variant pulled after its runtime fetches {own_bytes/nv/1e6:.1f} MB of layers on average")
+
+# Runtimes without variants: the same image in prev and new but for the
+# build key (the format version is in it).
+pv = {(im["ref"], im["arch"]): im for im in prev}
+with_variants = {im["ref"][: -len(im["variant"]) - 1] for im in new if im["variant"]}
+def strip(c):
+    c = json.loads(json.dumps(c))
+    c.get("config", {}).get("Labels", {}).pop("dev.temper.build.key", None)
+    return c
+same = diff = 0
+for im in new:
+    if im["variant"] or im["ref"] in with_variants:
+        continue
+    p = pv[(im["ref"], im["arch"])]
+    if p["layers"] == im["layers"] and strip(p["config"]) == strip(im["config"]):
+        same += 1
+    else:
+        diff += 1
+        print("  CHANGED:", im["ref"], im["arch"])
+print(f"runtimes without variants: {same} of {same + diff} images identical to prev (layers, config) but for the build key label")
+
+# libc6 update: which images hold glibc (the locks say), glibc in its own
+# layer or in a rest layer.
 with_libc = set()
 for f in glob.glob("examples/catalog/*/*.lock.yaml"):
+    base = os.path.basename(f)[: -len(".lock.yaml")]
+    d, variant = f.replace(".lock.yaml", ".yaml"), ""
+    if not os.path.exists(d):  # NAME.VARIANT.lock.yaml
+        base, variant = base.rsplit(".", 1)
+        d = os.path.join(os.path.dirname(f), base + ".yaml")
     l = yaml.safe_load(open(f))
-    d = yaml.safe_load(open(f.replace(".lock.yaml", ".yaml")))
+    dd = yaml.safe_load(open(d))
     if any(p["name"] == "libc6" for a in l["architectures"].values() for p in a["packages"]):
-        with_libc.add(f'{d["name"]}:{d["version"]}')
-aff_new, aff_base = [im for im in new if holds_glibc(im)], [im for im in base if holds_glibc(im)]
+        with_libc.add(f'{dd["name"]}:{dd["version"]}' + (f"-{variant}" if variant else ""))
+aff_new, aff_base = [im for im in new if im["ref"] in with_libc], [im for im in one if im["ref"] in with_libc]
 glibc_layers, other_layers, meta = {}, {}, 0
 for im in aff_new:
     groups = [l.get("annotations", {}).get("dev.temper.layer.group", "") for l in im["layers"]]
@@ -122,9 +176,9 @@ for im in aff_new:
         if g == "glibc":
             glibc_layers[l["digest"]] = l["size"]
     if "glibc" not in groups:  # glibc is in the rest layer: that layer changes too
-        rest = [l for l, g in zip(im["layers"], groups) if g.startswith("rest")]
-        for l in rest:
-            other_layers[l["digest"]] = l["size"]
+        for l, g in zip(im["layers"], groups):
+            if g.startswith("rest"):
+                other_layers[l["digest"]] = l["size"]
     meta += im["msize"] + im["csize"]
 meta += sum({im["ref"]: im["isize"] for im in aff_new}.values())
 new_push = sum(glibc_layers.values()) + sum(other_layers.values()) + meta
@@ -135,5 +189,7 @@ print(f"libc6 update: {len(aff_new)} images hold glibc; {len(glibc_layers)} glib
 print(f"libc6 update: push {new_push/1e6:.2f} MB = {new_push/floor:.2f} x (new glibc layers + manifests); one-layer catalog: {base_push/1e6:.1f} MB ({base_push/new_push:.0f}x more)")
 PY
 
-echo "== grouping rules on the locks (.deb sizes as the proxy)"
-go run ./bench/layersim
+if [ "${LAYERSIM:-1}" != 0 ]; then
+  echo "== grouping rules on the locks (.deb sizes as the proxy)"
+  go run ./bench/layersim
+fi

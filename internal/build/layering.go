@@ -81,6 +81,13 @@ func (lay layering) layers(ctx context.Context, tree *rootfs.FS, arch string, pk
 	if budget < 2 {
 		return nil, fmt.Errorf("a layer budget of %d; an image needs at least 2 layers (packages, generated files)", budget)
 	}
+	if oneLayer {
+		l, err := lay.cache.LayerContext(ctx, tree, epoch, lay.compression)
+		if err != nil {
+			return nil, err
+		}
+		return []oci.NamedLayer{{Layer: l, Name: "one layer (bench baseline)"}}, nil
+	}
 	groups, err := lay.groups(arch, pkgs, budget-1)
 	if err != nil {
 		return nil, err
