@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-
 	"fmt"
 	"net/http"
 	"os"
@@ -34,15 +33,15 @@ import (
 // signed fixture archive on loopback (httptest, a key the test makes)
 // holding the crafted .debs and metadata, or hand-edits a lock or a
 // definition, and runs `temper` (this test binary as temper's main) in a
-// child process under an address-space cap (ulimit -v) and a wall
+// child process under an address-space cap (RLIMIT_AS) and a wall
 // clock. Every run must end by itself with exit 0, 1 or 2 (never a
 // signal, a panic or the wall clock), stay under a peak RSS bound, and
 // leave no temporary file behind; refusals must name what they refuse;
 // and after the attack is removed, the same catalog, cache and layout
 // lock and build again.
 const (
-	hostileVMem = 4 << 20          // KiB of address space (ulimit -v): 4 GiB
-	hostileRSS  = 128 << 10        // KiB of peak RSS every run must stay under
+	hostileVMem = 2 << 20          // KiB of address space (RLIMIT_AS): 2 GiB
+	hostileRSS  = 160 << 10        // KiB of peak RSS every run must stay under
 	hostileWall = 60 * time.Second // a run still going after this hangs
 )
 
@@ -492,7 +491,7 @@ func (h *hostileEnv) waitHits(substr string) {
 
 // interrupt sends SIGTERM after a started run reached its CPU-bound
 // phase, and asserts a failed exit within 2 s leaving no partial state.
-func (h *hostileEnv) interrupt(cmd *exec.Cmd, stdout, stderr *bytes.Buffer, report string, args []string) {
+func (h *hostileEnv) interrupt(cmd *exec.Cmd, stdout, stderr *bytes.Buffer, report string, args []string) hostileRun {
 	h.t.Helper()
 	sent := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
@@ -505,6 +504,7 @@ func (h *hostileEnv) interrupt(cmd *exec.Cmd, stdout, stderr *bytes.Buffer, repo
 		h.t.Errorf("exit 0 after SIGTERM in mid-run:\n%s", r.stderr)
 	}
 	h.t.Logf("exited %v after SIGTERM: exit %d: %s", took.Round(time.Millisecond), r.code, firstLines(r.stderr, 2))
+	return r
 }
 
 // trickle serves .debs at rate bytes per second, announcing their full
@@ -646,7 +646,7 @@ func hostileCases() []hostileCase {
 			cmd, stdout, stderr, report := h.start([]string{"TEMPER_LIMIT_SCRIPT_STEPS=1000000000000", "TEMPER_LIMIT_SCRIPT_TIME=1h"}, args...)
 			h.waitHits(".deb")
 			time.Sleep(1500 * time.Millisecond)
-			h.interrupt(cmd, stdout, stderr, report, args)
+			h.interrupt(cmd, stdout, stderr, report, args).names(t, "assembly stopped", "terminated")
 			h.unchanged(before)
 			h.recovers()
 		}},
@@ -766,7 +766,9 @@ func hostileCases() []hostileCase {
 			cmd, stdout, stderr, report := h.start([]string{"TEMPER_LIMIT_RATIO=100000", "TEMPER_LIMIT_MEMBER=1MiB"}, args...)
 			h.waitHits(".deb")
 			time.Sleep(500 * time.Millisecond)
-			h.interrupt(cmd, stdout, stderr, report, args)
+			// Interrupted while transcoding (data.tar.gz), not while
+			// downloading.
+			h.interrupt(cmd, stdout, stderr, report, args).names(t, "evil 1.0", "data.tar.gz", "terminated")
 			h.unchanged(before)
 			h.recovers()
 		}},
