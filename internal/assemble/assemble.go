@@ -63,6 +63,10 @@ type Input struct {
 	// in a variant that keeps the package manager (dpkgdb.go); unused
 	// otherwise.
 	AptArchive, AptSecurity string
+	// Packages, when set, serves the .debs read before by the builds
+	// that share it (a catalog's) from memory, and keeps these; nil reads
+	// every .deb.
+	Packages *Packages
 	// Context, when set, stops assembly when it is canceled (SIGINT or
 	// SIGTERM): unpacking stops between reads, the maintainer-script
 	// evaluator between steps, and Assemble returns the cause. Nil means
@@ -108,7 +112,7 @@ func Assemble(in Input) (*rootfs.FS, *Report, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	pkgs, err := readAll(ctx, debs, in.Arch)
+	pkgs, err := readAll(ctx, debs, in.Arch, in.Packages)
 	if err != nil {
 		return nil, nil, err
 	}

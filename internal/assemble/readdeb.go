@@ -30,6 +30,10 @@ type pkg struct {
 	// special are the device nodes and fifos data.tar holds: an image
 	// gets none of them, and the build's warnings say so.
 	special []string
+	// id names the package in errors, member is its data member, and
+	// unpacked is what its entries charged to the image's budget.
+	id, member string
+	unpacked   int64
 }
 
 // readAll opens and reads every .deb, in parallel; the tree is built from
@@ -40,7 +44,7 @@ type pkg struct {
 // limit, and the ratio to the .debs' compressed size), counted as they are
 // read, so that the parallel readers stop at the limit instead of
 // holding what it refuses.
-func readAll(ctx context.Context, debs []Deb, arch string) ([]*pkg, error) {
+func readAll(ctx context.Context, debs []Deb, arch string, memo *Packages) ([]*pkg, error) {
 	out := make([]*pkg, len(debs))
 	errs := make([]error, len(debs))
 	budget := newImageBudget(debs, arch)
@@ -51,7 +55,7 @@ func readAll(ctx context.Context, debs []Deb, arch string) ([]*pkg, error) {
 			if ctx.Err() != nil {
 				return nil
 			}
-			out[i], errs[i] = readDeb(ctx, debs[i], budget)
+			out[i], errs[i] = memo.read(ctx, debs[i], budget)
 			return nil // kept in errs, so that the others go on
 		})
 	}
@@ -96,6 +100,8 @@ func readDeb(ctx context.Context, d Deb, budget *imageBudget) (*pkg, error) {
 		version: st.GetString("Version"),
 		arch:    st.GetString("Architecture"),
 		control: ctrl,
+		id:      id,
+		member:  f.DataMember(),
 	}
 	if p.name != lp.Name || p.version != lp.Version || p.arch != lp.Architecture {
 		return nil, fmt.Errorf("build: package %s: the .deb is %s %s (%s), not what the lock names",
@@ -114,6 +120,7 @@ func readDeb(ctx context.Context, d Deb, budget *imageBudget) (*pkg, error) {
 		if err := budget.take(hdr.Size, id, f.DataMember(), hdr.Name); err != nil {
 			return err
 		}
+		p.unpacked += max(hdr.Size, 0)
 		e, ok, err := tarEntry(hdr, r)
 		if err != nil {
 			return fmt.Errorf("build: package %s: %s: %w", id, hdr.Name, err)

@@ -42,10 +42,12 @@ func IndexWith(ctx context.Context, def *spec.Definition, l *spec.Lock, opt Opti
 	if err != nil {
 		return nil, nil, st, err
 	}
+	memo, release := packageMemo()
+	defer release()
 	var images []v1.Image
 	var infos []ImageInfo
 	for _, arch := range def.Architectures {
-		img, info, err := platformImage(ctx, def, l, arch, debs, epoch, key, lay, aptMirrors(opt))
+		img, info, err := platformImage(ctx, def, l, arch, debs, epoch, key, lay, aptMirrors(opt), memo)
 		if err != nil {
 			return nil, nil, st, err
 		}
@@ -58,6 +60,7 @@ func IndexWith(ctx context.Context, def *spec.Definition, l *spec.Lock, opt Opti
 	}
 	ann := identity(def, l, key)
 	maps.Copy(ann, def.Image.Annotations)
+	recordOrigins(ann, def, l)
 	idx, err := oci.Index(images, ann)
 	return idx, infos, st, err
 }
@@ -65,12 +68,12 @@ func IndexWith(ctx context.Context, def *spec.Definition, l *spec.Lock, opt Opti
 // platformImage assembles one architecture's tree from the fetched .debs
 // (by SHA-256), splits it into layers (layering) and packages it as an
 // image.
-func platformImage(ctx context.Context, def *spec.Definition, l *spec.Lock, arch string, fetched map[string][]byte, epoch time.Time, key string, lay layering, apt [2]string) (v1.Image, ImageInfo, error) {
+func platformImage(ctx context.Context, def *spec.Definition, l *spec.Lock, arch string, fetched map[string][]byte, epoch time.Time, key string, lay layering, apt [2]string, memo *assemble.Packages) (v1.Image, ImageInfo, error) {
 	var debs []assemble.Deb
 	for _, p := range l.Architectures[arch].Packages {
 		debs = append(debs, assemble.Deb{Package: p, Data: fetched[p.SHA256]})
 	}
-	tree, rep, err := assemble.Assemble(assemble.Input{Def: def, Arch: arch, Debs: debs, Release: l.Release, AptArchive: apt[0], AptSecurity: apt[1], Context: ctx})
+	tree, rep, err := assemble.Assemble(assemble.Input{Def: def, Arch: arch, Debs: debs, Release: l.Release, AptArchive: apt[0], AptSecurity: apt[1], Packages: memo, Context: ctx})
 	if err != nil {
 		return nil, ImageInfo{}, fmt.Errorf("%s: %w", arch, err)
 	}

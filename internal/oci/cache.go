@@ -197,6 +197,9 @@ func (c *LayerCache) store(key string, l v1.Layer) (v1.Layer, error) {
 	m := layerMeta{}
 	m.MediaType, _ = l.MediaType()
 	m.Digest, _ = l.Digest()
+	if fi, err := os.Stat(blob); err == nil {
+		verifiedBlobs.add(blob, fi, m.Digest) // written from the bytes the digest was computed from
+	}
 	m.DiffID, _ = l.DiffID()
 	m.Size, _ = l.Size()
 	if u, ok := l.(UncompressedSizer); ok {
@@ -298,9 +301,13 @@ func (w *blobWriter) link(h v1.Hash, size int64, src string, open func() (io.Rea
 		w.done[h] = true
 		return nil
 	}
-	if fi, err := os.Stat(src); err != nil || fi.Mode().Perm()&0o444 != 0o444 {
+	srcInfo, err := os.Stat(src)
+	if err != nil || srcInfo.Mode().Perm()&0o444 != 0o444 {
 		return w.blob(h, size, open)
 	}
+	// A file this process wrote or hashed, unchanged since, is not hashed
+	// again (its hard link changes only its change time, recorded anew).
+	known := verifiedBlobs.has(src, srcInfo, h)
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	tmp := filepath.Join(w.dir, fmt.Sprintf(".tmp-%s-link-%x", h.Hex[:12], rnd))
@@ -314,19 +321,38 @@ func (w *blobWriter) link(h v1.Hash, size int64, src string, open func() (io.Rea
 	}
 	defer f.Close()
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) // best effort, as leftover.CreateTemp
-	sum := sha256.New()
-	n, err := io.Copy(sum, f)
-	if err == nil {
+	before, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("blob %s: %w", h, err)
+	}
+	if known && sameFile(srcInfo, before) && before.Size() == size {
 		err = f.Sync()
+	} else {
+		known = false
+		linkHashes.Add(1)
+		sum := sha256.New()
+		var n int64
+		n, err = io.Copy(sum, f)
+		if err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			return fmt.Errorf("blob %s: %w", h, err)
+		}
+		if got := hex.EncodeToString(sum.Sum(nil)); got != h.Hex || n != size {
+			return fmt.Errorf("blob %s: the layer cache's %s has digest sha256:%s and size %d, want size %d; remove it and build again", h, src, got, n, size)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("blob %s: %w", h, err)
 	}
-	if got := hex.EncodeToString(sum.Sum(nil)); got != h.Hex || n != size {
-		return fmt.Errorf("blob %s: the layer cache's %s has digest sha256:%s and size %d, want size %d; remove it and build again", h, src, got, n, size)
-	}
 	if err := os.Rename(tmp, final); err != nil {
 		return w.blob(h, size, open) // the name was taken away: copy
+	}
+	// The rename changed the change time only: the file is remembered as
+	// it is now if nothing else changed while it was hashed.
+	if after, err := f.Stat(); err == nil && sameContent(before, after) {
+		verifiedBlobs.add(src, after, h)
 	}
 	w.done[h] = true
 	w.wrote = true

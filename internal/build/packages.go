@@ -1,0 +1,56 @@
+package build
+
+import (
+	"sync"
+	"time"
+
+	"github.com/temper-dev/temper/internal/assemble"
+)
+
+// packageMemoMax bounds the unpacked packages the builds running in this
+// process share (assemble.Packages): a catalog's packages held by several
+// images (808 MB unpacked in the example catalog, of 3.8 GB) are read
+// once while the memo holds them.
+const packageMemoMax = 1 << 30
+
+// packageMemoIdle is how long the memo outlives the last build using it,
+// so that builds started one after the other (All, a service) share it,
+// and an idle process does not hold it.
+var packageMemoIdle = 5 * time.Second
+
+var sharedPackages struct {
+	mu    sync.Mutex
+	users int
+	gen   int
+	memo  *assemble.Packages
+}
+
+// packageMemo returns the memo of unpacked packages the builds running in
+// this process share, and the function a build calls when it no longer
+// needs it.
+func packageMemo() (*assemble.Packages, func()) {
+	s := &sharedPackages
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.memo == nil {
+		s.memo = assemble.NewPackages(packageMemoMax)
+	}
+	s.users++
+	s.gen++
+	return s.memo, sync.OnceFunc(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.users--
+		if s.users > 0 {
+			return
+		}
+		gen := s.gen
+		time.AfterFunc(packageMemoIdle, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.users == 0 && s.gen == gen {
+				s.memo = nil
+			}
+		})
+	})
+}
