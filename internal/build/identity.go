@@ -66,6 +66,9 @@ func buildKey(def *spec.Definition, l *spec.Lock, comp oci.Compression, budget i
 			s += "runtime unavailable\n"
 		}
 	}
+	if recordsOrigins(def, l) {
+		s += "origins\n"
+	}
 	if budget > 0 && budget != layers.DefaultBudget {
 		s += fmt.Sprintf("layers %d\n", budget)
 	}
