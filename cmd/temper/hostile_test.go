@@ -278,7 +278,7 @@ func (h *hostileEnv) wait(cmd *exec.Cmd, stdout, stderr *bytes.Buffer, report st
 	return r
 }
 
-// run runs temper to its end with extra environment.
+// runEnv runs temper to its end with extra environment; run without.
 func (h *hostileEnv) runEnv(env []string, args ...string) hostileRun {
 	h.t.Helper()
 	cmd, stdout, stderr, report := h.start(env, args...)
@@ -435,7 +435,7 @@ func evilDeb(scripts map[string]string, entries ...*tar.Header) []byte {
 	return hostile.Deb(evilControl, scripts, "data.tar", hostile.Tar(entries...))
 }
 
-// builds asserts a contained result: `temper build evil` ends with exit
+// buildsWarning asserts a contained result: `temper build evil` ends with exit
 // 0 and warns naming each of want.
 func (h *hostileEnv) buildsWarning(want ...string) hostileRun {
 	h.t.Helper()
