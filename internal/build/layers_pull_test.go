@@ -23,7 +23,9 @@ import (
 // storage of its own, pulls the first, then the second; the registry's
 // access log shows that the second pull fetched exactly the blobs the
 // first did not have: the second image's own layers and its config, none
-// of the layers the two share (docs/layers.md).
+// of the layers the two share (docs/layers.md). Then it pulls the second
+// definition's dev variant, which holds its runtime's package layers: the
+// pull fetches only the variant's own blobs.
 func TestLivePullFetchesOnlyOwnLayers(t *testing.T) {
 	livetest.Mirrors(t)
 	buildtest.Need(t, "podman", "docker-registry")
@@ -33,7 +35,7 @@ func TestLivePullFetchesOnlyOwnLayers(t *testing.T) {
 	dir := t.TempDir()
 	defs := []string{
 		buildtest.WriteDef(t, dir, "tls.yaml", "name: tls\nversion: \"12\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [libssl3, ca-certificates]\n"),
-		buildtest.WriteDef(t, dir, "python.yaml", "name: python\nversion: \"3.11\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [python3, ca-certificates]\n"),
+		buildtest.WriteDef(t, dir, "python.yaml", "name: python\nversion: \"3.11\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [python3, ca-certificates]\nvariants:\n  dev:\n    packages: [python3-venv]\n"),
 	}
 	outs, err := lock.Run(ctx, defs, lock.Options{Client: livetest.Client(t, cacheDir, false)})
 	if err != nil {
@@ -45,11 +47,18 @@ func TestLivePullFetchesOnlyOwnLayers(t *testing.T) {
 		}
 	}
 	reg, accessLog := startLoggingRegistry(t)
-	layers := make([]map[string]bool, len(defs))
 	var refs []string
-	for i, def := range defs {
+	// The two runtimes, then the second's dev variant.
+	type target struct{ def, variant string }
+	targets := []target{{defs[0], ""}, {defs[1], ""}, {defs[1], "dev"}}
+	layers := make([]map[string]bool, len(targets))
+	for i, tg := range targets {
+		def := tg.def
 		ref := fmt.Sprintf("%s/temper/%s:1", reg, filepath.Base(def[:len(def)-len(".yaml")]))
-		res, err := build.Build(ctx, def, build.Options{Fetcher: buildtest.LiveFetcher(t, cacheDir), Output: filepath.Join(dir, "layout"), Push: ref})
+		if tg.variant != "" {
+			ref += "-" + tg.variant
+		}
+		res, err := build.Build(ctx, def, build.Options{Fetcher: buildtest.LiveFetcher(t, cacheDir), Output: filepath.Join(dir, "layout"), Push: ref, Variant: tg.variant})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,6 +128,40 @@ func TestLivePullFetchesOnlyOwnLayers(t *testing.T) {
 		}
 	}
 	t.Logf("second image: %d blobs, %d shared with the first; its pull fetched %d blobs (its own %d)", len(layers[1]), shared, len(second), len(own))
+
+	// The variant after its runtime (and the first image): only its own
+	// blobs, and it holds the runtime's package layers.
+	had := map[string]bool{}
+	for _, l := range layers[:2] {
+		for d := range l {
+			had[d] = true
+		}
+	}
+	var vOwn []string
+	fromRuntime := 0
+	for d := range layers[2] {
+		if layers[1][d] {
+			fromRuntime++
+		}
+		if !had[d] {
+			vOwn = append(vOwn, d)
+		}
+	}
+	if fromRuntime < 2 {
+		t.Errorf("the variant shares %d blobs with its runtime; want its runtime's package layers", fromRuntime)
+	}
+	third := pull(refs[2])
+	for d := range third {
+		if had[d] {
+			t.Errorf("the variant's pull fetched %s, a blob the earlier pulls had", d)
+		}
+	}
+	for _, d := range vOwn {
+		if !third[d] {
+			t.Errorf("the variant's pull did not fetch its own blob %s", d)
+		}
+	}
+	t.Logf("variant: %d blobs, %d of them its runtime's; its pull fetched %d blobs (its own %d)", len(layers[2]), fromRuntime, len(third), len(vOwn))
 }
 
 var blobGet = regexp.MustCompile(`"GET /v2/[^ "]+/blobs/(sha256:[0-9a-f]{64})`)
