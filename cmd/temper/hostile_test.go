@@ -600,7 +600,12 @@ func hostileCases() []hostileCase {
 			h.f.Extra[0].Size = 100000000000
 			h.publish()
 			h.f.Server.ResetHits()
-			h.refusedBuild("evil", "100000000000", "TEMPER_LIMIT_DEB")
+			// Refused at lock time: a lock pinning it could never be
+			// built (a hand-edited lock is refused by the build, next
+			// case).
+			before := h.state()
+			h.lock("evil").refused(t, 1, "evil.yaml", "package evil 1.0 (amd64) in bookworm-security", "per-.deb limit of 2 GiB (TEMPER_LIMIT_DEB): the index says 100000000000 bytes")
+			h.unchanged(before)
 			if n := h.f.Server.TotalHits(".deb"); n > 0 {
 				t.Errorf("%d .deb requests for a size over the limit", n)
 			}

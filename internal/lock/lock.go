@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/temper-dev/temper/internal/debian/archive"
+	"github.com/temper-dev/temper/internal/limits"
 	"github.com/temper-dev/temper/internal/resolve"
 	"github.com/temper-dev/temper/internal/spec"
 )
@@ -109,6 +110,21 @@ func lockOne(ctx context.Context, file string, releases resolve.Releases, opt Op
 	return out
 }
 
+// oversized refuses packages whose index Size the per-.deb limit does not
+// allow (a lying or hostile index): a lock pinning one could never be
+// built, so none is written.
+func oversized(pkgs []*archive.Package) error {
+	lim := limits.Get().Deb
+	var errs []error
+	for _, p := range pkgs {
+		if p.Size > lim {
+			errs = append(errs, &limits.Error{What: fmt.Sprintf("package %s %s (%s) in %s", p.Name, p.Version, p.Architecture, p.Suite), Where: p.Filename,
+				Limit: fmt.Sprintf("the per-.deb limit of %s (TEMPER_LIMIT_DEB): the index says %d bytes", limits.Human(lim), p.Size)})
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // sameButSuites reports whether two canonical lock files differ at most in
 // their suites lines. Locks are written canonically (spec.Lock.Marshal), so
 // equal text outside the suites block means the same definition, release
@@ -184,6 +200,10 @@ func resolveDefinition(ctx context.Context, def *spec.Definition, releases resol
 			for _, s := range u.Release().Suites {
 				l.Suites = append(l.Suites, spec.LockSuite{Name: s.Ref.Name, InReleaseSHA256: s.InReleaseSHA256, Date: s.Release.Date})
 			}
+		}
+		if err := oversized(res.Packages); err != nil {
+			errs = append(errs, err)
+			continue
 		}
 		la := &spec.LockArch{}
 		for _, p := range res.Packages {
