@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -76,9 +77,10 @@ func layerKey(ctx context.Context, tree *rootfs.FS, mtime time.Time, c Compressi
 }
 
 // Layer returns the layer LayerWith(tree, mtime, comp) would build, built
-// at most once per key. With Dir set, a layer it builds is written there
-// and returned as the file, so that its bytes leave memory and a layout
-// can link the file instead of copying it (WriteLayout).
+// at most once per key. With Dir set, a layer it builds is compressed
+// straight into its file there (its compressed bytes are never held in
+// memory) and returned as the file, so that a layout can link the file
+// instead of copying it (WriteLayout).
 func (c *LayerCache) Layer(tree *rootfs.FS, mtime time.Time, comp Compression) (v1.Layer, error) {
 	return c.LayerContext(context.Background(), tree, mtime, comp)
 }
@@ -119,11 +121,13 @@ func (c *LayerCache) LayerContext(ctx context.Context, tree *rootfs.FS, mtime ti
 	if call.layer != nil {
 		c.hits.Add(1)
 	} else {
-		var built v1.Layer
-		built, call.err = compress(ctx, tree, mtime, comp, sum)
+		if c.Dir != "" {
+			call.layer, call.err = c.build(ctx, key, tree, mtime, comp, sum)
+		} else {
+			call.layer, call.err = compress(ctx, tree, mtime, comp, sum)
+		}
 		if call.err == nil {
 			c.built.Add(1)
-			call.layer, call.err = c.store(key, built)
 		}
 	}
 	if call.err != nil || c.Dir != "" {
@@ -172,38 +176,41 @@ func (c *LayerCache) load(key string) (v1.Layer, error) {
 	return &fileLayer{path: blob, meta: m}, nil
 }
 
-// store writes the layer's blob (world-readable, as layout blobs are),
-// then its metadata, each atomically, and returns the layer read from
-// there; without Dir it returns l.
-func (c *LayerCache) store(key string, l v1.Layer) (v1.Layer, error) {
-	if c.Dir == "" {
-		return l, nil
-	}
-	blob, meta := c.paths(key)
+// build compresses the layer straight into the cache's file for key (its
+// bytes are never held in memory), then writes its metadata, each
+// atomically, and returns the layer read from there.
+func (c *LayerCache) build(ctx context.Context, key string, tree *rootfs.FS, mtime time.Time, comp Compression, sum *tarSum) (v1.Layer, error) {
+	blob, _ := c.paths(key)
 	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
 		return nil, fmt.Errorf("oci: layer cache: %w", err)
 	}
 	// Temporary files an interrupted run left here (unlocked) go now;
 	// they are never read: load looks only at final names.
 	leftover.Clean(filepath.Dir(blob), ".tmp-")
-	rc, err := l.Compressed()
+	var m layerMeta
+	err := writeAtomic(blob, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		var err error
+		if m, err = compressTo(ctx, bw, tree, mtime, comp, sum); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	if err := writeAtomic(blob, func(w io.Writer) error { _, err := io.Copy(w, rc); return err }); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("oci: layer cache: %w", err)
 	}
-	m := layerMeta{}
-	m.MediaType, _ = l.MediaType()
-	m.Digest, _ = l.Digest()
+	return c.finish(key, m)
+}
+
+// finish writes the metadata of the blob just written for key and returns
+// the layer read from there.
+func (c *LayerCache) finish(key string, m layerMeta) (v1.Layer, error) {
+	blob, meta := c.paths(key)
 	if fi, err := os.Stat(blob); err == nil {
 		verifiedBlobs.add(blob, fi, m.Digest) // written from the bytes the digest was computed from
-	}
-	m.DiffID, _ = l.DiffID()
-	m.Size, _ = l.Size()
-	if u, ok := l.(UncompressedSizer); ok {
-		m.UncompressedSize = u.UncompressedSize()
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {

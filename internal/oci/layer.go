@@ -121,20 +121,42 @@ func tarDigest(ctx context.Context, tree *rootfs.FS, mtime time.Time) (v1.Hash, 
 	return hashOf(h), counter.n, nil
 }
 
-// compress builds the layer; with sum set (the tar stream's digest and
-// size, from TarDigest), the tar stream is not hashed again.
+// compress builds the layer in memory; with sum set (the tar stream's
+// digest and size, from TarDigest), the tar stream is not hashed again.
 func compress(ctx context.Context, tree *rootfs.FS, mtime time.Time, c Compression, sum *tarSum) (v1.Layer, error) {
 	if tree == nil {
 		return nil, fmt.Errorf("oci: layer: nil tree")
 	}
-	mtime = sourceTime(mtime)
 	var dataSize int
 	tree.Walk(func(e *rootfs.Entry) error { dataSize += len(e.Data); return nil })
 	var out bytes.Buffer
 	out.Grow(dataSize/2 + 64<<10)
-	zw, err := c.compressor(&out)
+	m, err := compressTo(ctx, &out, tree, mtime, c, sum)
 	if err != nil {
-		return nil, fmt.Errorf("oci: layer: %s: %w", c, err)
+		return nil, err
+	}
+	return &layer{
+		compression:      c,
+		compressed:       out.Bytes(),
+		digest:           m.Digest,
+		diffID:           m.DiffID,
+		uncompressedSize: m.UncompressedSize,
+	}, nil
+}
+
+// compressTo writes the layer's compressed bytes to out and describes
+// them: media type, digest and size, DiffID and tar size (from sum when
+// set, else hashed on the way).
+func compressTo(ctx context.Context, out io.Writer, tree *rootfs.FS, mtime time.Time, c Compression, sum *tarSum) (layerMeta, error) {
+	if tree == nil {
+		return layerMeta{}, fmt.Errorf("oci: layer: nil tree")
+	}
+	mtime = sourceTime(mtime)
+	digest := sha256.New()
+	compressed := &countWriter{}
+	zw, err := c.compressor(io.MultiWriter(out, digest, compressed))
+	if err != nil {
+		return layerMeta{}, fmt.Errorf("oci: layer: %s: %w", c, err)
 	}
 	diffHash := sha256.New()
 	counter := &countWriter{}
@@ -143,22 +165,21 @@ func compress(ctx context.Context, tree *rootfs.FS, mtime time.Time, c Compressi
 		w = io.MultiWriter(zw, diffHash, counter)
 	}
 	if err := writeTar(ctx, w, tree, mtime); err != nil {
-		return nil, err
+		zw.Close()
+		return layerMeta{}, err
 	}
 	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("oci: layer: closing %s: %w", c, err)
+		return layerMeta{}, fmt.Errorf("oci: layer: closing %s: %w", c, err)
 	}
 	if sum == nil {
 		sum = &tarSum{diffID: hashOf(diffHash), size: counter.n}
 	}
-	b := out.Bytes()
-	digest := sha256.Sum256(b)
-	return &layer{
-		compression:      c,
-		compressed:       b,
-		digest:           v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", digest)},
-		diffID:           sum.diffID,
-		uncompressedSize: sum.size,
+	return layerMeta{
+		MediaType:        c.MediaType(),
+		Digest:           hashOf(digest),
+		DiffID:           sum.diffID,
+		Size:             compressed.n,
+		UncompressedSize: sum.size,
 	}, nil
 }
 
