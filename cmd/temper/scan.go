@@ -84,6 +84,9 @@ type scanResult struct {
 	// ReadFrom says where a built image's packages were read from
 	// (--layout, --image): status.d or spdx-attestation.
 	ReadFrom string `json:"read_from,omitempty"`
+	// Warnings say what a built image's scan could not tell: its packages'
+	// origins when its index does not record them (vuln.NoOriginsWarning).
+	Warnings []string `json:"warnings,omitempty"`
 
 	// digest and distro name a built image (--layout, --image) in its
 	// OpenVEX; vexName is its OpenVEX file name when not derived.

@@ -29,8 +29,18 @@ func scanImage(ctx context.Context, ref string, key *attest.Verifier, db *vuln.D
 		r.Error = err.Error()
 		return r
 	}
-	r.Image, r.digest, r.distro, r.ReadFrom = vuln.Scan(ref, b.Lock, db), b.Digest, b.Distro, b.ReadFrom()
+	r.scanned(ref, b, db)
 	return r
+}
+
+// scanned fills r with the scan of a built image: its findings, where its
+// packages were read from, and the warning that coverage could not be told
+// when its index does not record its packages' origins.
+func (r *scanResult) scanned(name string, b *vuln.BuiltImage, db *vuln.DB) {
+	r.Image, r.digest, r.distro, r.ReadFrom = vuln.Scan(name, b.Lock, db), b.Digest, b.Distro, b.ReadFrom()
+	if !b.OriginsRecorded {
+		r.Warnings = append(r.Warnings, vuln.NoOriginsWarning)
+	}
 }
 
 // scanKey loads --key (nil when not given).

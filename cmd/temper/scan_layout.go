@@ -10,7 +10,9 @@ import (
 
 // scanLayout scans a built image in an OCI layout, named DIR:NAME:VERSION
 // (the layout directory, then the image's reference name): what its
-// status.d says it holds, for the release its index records.
+// status.d says it holds, for the release its index records, with the
+// origins its index records (packages from designated repositories are
+// not covered by Debian's data).
 func scanLayout(arg string, db *vuln.DB) *scanResult {
 	dir, ref, ok := strings.Cut(arg, ":")
 	name, _, _ := strings.Cut(ref, ":")
@@ -24,17 +26,11 @@ func scanLayout(arg string, db *vuln.DB) *scanResult {
 		r.Error = err.Error()
 		return r
 	}
-	l, distro, err := vuln.ImageLock(idx)
-	if err == nil {
-		var d fmt.Stringer
-		if d, err = idx.Digest(); err == nil {
-			r.digest = d.String()
-		}
-	}
+	b, err := vuln.LayoutImage(idx)
 	if err != nil {
 		r.Error = fmt.Sprintf("%s in %s: %v", ref, dir, err)
 		return r
 	}
-	r.Image, r.distro, r.ReadFrom = vuln.Scan(arg, l, db), distro, vuln.FromStatusD
+	r.scanned(arg, b, db)
 	return r
 }

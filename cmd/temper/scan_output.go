@@ -82,6 +82,9 @@ func writeScanText(w io.Writer, rep *scanReport) {
 			fmt.Fprintf(w, "; %d source packages not covered by Debian's security data", len(r.NotCovered))
 		}
 		fmt.Fprintln(w)
+		for _, m := range r.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", m)
+		}
 		for _, f := range r.Findings {
 			writeFinding(w, f)
 		}

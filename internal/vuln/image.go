@@ -21,38 +21,66 @@ const annotationRelease = "dev.temper.debian.release"
 // version, architecture, and the source, whose version the Source: field
 // gives in parentheses when it differs from the binary's), merged over
 // every layer. The release is the index's dev.temper.debian.release
-// annotation. It also returns the purl distro qualifier the image
-// identifies as (for OpenVEX).
+// annotation; the packages its dev.temper.repositories annotation records
+// get their repository (status.d does not say where a package came from).
+// It also returns the purl distro qualifier the image identifies as (for
+// OpenVEX).
 func ImageLock(idx v1.ImageIndex) (*spec.Lock, string, error) {
-	return imageLock(idx, func(d v1.Descriptor) (string, *spec.LockArch, string, string, error) {
+	b, err := LayoutImage(idx)
+	if err != nil {
+		return nil, "", err
+	}
+	return b.Lock, b.Distro, nil
+}
+
+// LayoutImage reads an image index as ImageLock does (its layers'
+// status.d), with its digest and whether it records its packages' origins.
+func LayoutImage(idx v1.ImageIndex) (*BuiltImage, error) {
+	d, err := idx.Digest()
+	if err != nil {
+		return nil, err
+	}
+	b := &BuiltImage{Digest: d.String(), From: map[string]string{}}
+	b.Lock, b.Distro, b.OriginsRecorded, err = imageLock(idx, func(d v1.Descriptor) (string, *spec.LockArch, string, string, error) {
 		arch, a, distro, err := statusD(idx, d)
 		return arch, a, distro, FromStatusD, err
-	}, nil)
+	}, b.From)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
+
+// NoOriginsWarning is what a scan of a built image says when its index
+// does not record which packages came from designated repositories.
+const NoOriginsWarning = "coverage could not be told: the image index has no " + sbom.AnnotationRepositories +
+	" annotation, so every package was matched as Debian's. temper writes it on images built from a lock with designated repositories or local_debs; " +
+	"an image an older temper built from such a lock lacks it: scan that lock to see the packages Debian's security data does not cover"
 
 // platformReader reads one platform image's packages: its architecture,
 // packages, distro and where they were read from.
 type platformReader func(d v1.Descriptor) (arch string, a *spec.LockArch, distro, from string, err error)
 
 // imageLock reads every platform of idx with read; from (when not nil)
-// records where each architecture's packages came from.
-func imageLock(idx v1.ImageIndex, read platformReader, from map[string]string) (*spec.Lock, string, error) {
+// records where each architecture's packages came from. recorded is true
+// when the index records its packages' origins (sbom.AnnotationRepositories),
+// which are then set on the packages.
+func imageLock(idx v1.ImageIndex, read platformReader, from map[string]string) (l *spec.Lock, distro string, recorded bool, err error) {
 	im, err := idx.IndexManifest()
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
-	l := &spec.Lock{Release: im.Annotations[annotationRelease], Architectures: map[string]*spec.LockArch{}}
+	l = &spec.Lock{Release: im.Annotations[annotationRelease], Architectures: map[string]*spec.LockArch{}}
 	if l.Release == "" {
-		return nil, "", fmt.Errorf("the image index has no %s annotation: not an image temper built", annotationRelease)
+		return nil, "", false, fmt.Errorf("the image index has no %s annotation: not an image temper built", annotationRelease)
 	}
-	distro := ""
 	for _, d := range im.Manifests {
 		if d.Platform == nil {
 			continue
 		}
 		arch, a, dist, src, err := read(d)
 		if err != nil {
-			return nil, "", err
+			return nil, "", false, err
 		}
 		l.Architectures[arch] = a
 		if from != nil {
@@ -63,9 +91,44 @@ func imageLock(idx v1.ImageIndex, read platformReader, from map[string]string) (
 		}
 	}
 	if len(l.Architectures) == 0 {
-		return nil, "", fmt.Errorf("the image index lists no platform images")
+		return nil, "", false, fmt.Errorf("the image index lists no platform images")
 	}
-	return l, distro, nil
+	v, recorded := im.Annotations[sbom.AnnotationRepositories]
+	if recorded {
+		if err := setOrigins(l, v); err != nil {
+			return nil, "", false, err
+		}
+	}
+	return l, distro, recorded, nil
+}
+
+// setOrigins sets the repository of the packages the index's
+// dev.temper.repositories annotation v records. A record that does not
+// describe the image (an architecture it lacks, a package the image does
+// not hold) is an error: it cannot be trusted for the rest either.
+func setOrigins(l *spec.Lock, v string) error {
+	o, err := sbom.ParseRepositoriesAnnotation(v)
+	if err != nil {
+		return err
+	}
+	for arch, a := range l.Architectures {
+		rec, ok := o[arch]
+		if !ok {
+			return fmt.Errorf("annotation %s records no %s image: it does not describe this index", sbom.AnnotationRepositories, arch)
+		}
+		at := make(map[string]int, len(a.Packages))
+		for i, p := range a.Packages {
+			at[p.Name] = i
+		}
+		for name, repo := range rec {
+			i, ok := at[name]
+			if !ok {
+				return fmt.Errorf("annotation %s records %s from repository %s, which the %s image does not hold", sbom.AnnotationRepositories, name, repo, arch)
+			}
+			a.Packages[i].Repository = repo
+		}
+	}
+	return nil
 }
 
 // statusD reads one platform image's status.d over all its layers.

@@ -33,6 +33,11 @@ type BuiltImage struct {
 	// From says where each platform's packages were read from (FromSPDX or
 	// FromStatusD), by architecture.
 	From map[string]string
+	// OriginsRecorded is true when the index records which packages came
+	// from designated repositories (sbom.AnnotationRepositories; their
+	// Repository is set). When false, every package is taken as Debian's
+	// and a report says coverage could not be told (NoOriginsWarning).
+	OriginsRecorded bool
 }
 
 // ReadFrom is the image's sources of package lists, e.g. "status.d" or
@@ -78,7 +83,7 @@ func RegistryImage(ctx context.Context, ref string, key *attest.Verifier, opts .
 		return nil, err
 	}
 	b := &BuiltImage{Digest: desc.Digest.String(), From: map[string]string{}}
-	b.Lock, b.Distro, err = imageLock(idx, func(d v1.Descriptor) (string, *spec.LockArch, string, string, error) {
+	b.Lock, b.Distro, b.OriginsRecorded, err = imageLock(idx, func(d v1.Descriptor) (string, *spec.LockArch, string, string, error) {
 		if key != nil {
 			arch, a, distro, ok, err := attestedSBOM(ctx, repo, d.Digest.String(), key, opts)
 			if err != nil || ok {
