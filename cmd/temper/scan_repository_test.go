@@ -13,8 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/build"
@@ -278,5 +280,37 @@ func TestScanImageRepository(t *testing.T) {
 		if im.Error != "" || im.ReadFrom != c.from || string(got) != wantNotCovered || !reflect.DeepEqual(im.Findings, lk.Findings) || len(im.Warnings) != 0 || im.Gate.Passed != lk.Gate.Passed {
 			t.Errorf("%s: %+v\nnot_covered %s\nlock's findings %+v", c.ref, im, got, lk.Findings)
 		}
+	}
+
+	// The signed image's index rewritten to claim Debian's other came from
+	// the repository (which would hide its finding): its platforms'
+	// attestations still verify, the new index is signed by nobody.
+	sref, _ := name.ParseReference(signed)
+	sidx, err := remote.Index(sref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := sidx.IndexManifest()
+	ann := maps.Clone(im.Annotations)
+	ann[sbom.AnnotationRepositories] = `{"amd64":{"repo":["other","phpx","tool"]}}`
+	var images []v1.Image
+	for _, d := range im.Manifests {
+		img, err := sidx.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images = append(images, img)
+	}
+	tampered, err := oci.Index(images, ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tref, _ := name.ParseReference(host + "/signed/phpx:tampered")
+	if err := remote.WriteIndex(tref, tampered); err != nil {
+		t.Fatal(err)
+	}
+	out, st, err := r.run(t, "scan", "--tracker", r.data, "--key", keyFile, "--image", tref.String())
+	if st != 1 || err == nil || !strings.Contains(out, "has no signature, though its platforms' attestations verify with the key") || !strings.Contains(out, "gate: FAILED (not scanned)") {
+		t.Errorf("a tampered signed index: %d %v\n%s", st, err, out)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -60,7 +62,9 @@ func (b *BuiltImage) ReadFrom() string {
 // is used when it verifies with the key, and no layer is pulled; a
 // platform without attestations (an unsigned image) is read from its
 // layers' status.d, merged over every layer. An attestation that does not
-// verify with the key is an error, never silently replaced. Without a key
+// verify with the key is an error, never silently replaced, and so is an
+// index whose own signature does not verify when its platforms' do (its
+// annotations give the release and the packages' origins). Without a key
 // the layers are always read: an SBOM nobody verified is only a claim.
 func RegistryImage(ctx context.Context, ref string, key *attest.Verifier, opts ...remote.Option) (*BuiltImage, error) {
 	r, err := oci.ParseReference(ref)
@@ -93,10 +97,32 @@ func RegistryImage(ctx context.Context, ref string, key *attest.Verifier, opts .
 		arch, a, distro, err := statusD(idx, d)
 		return arch, a, distro, FromStatusD, err
 	}, b.From)
+	if err == nil && key != nil && slices.Contains(slices.Collect(maps.Values(b.From)), FromSPDX) {
+		err = verifyIndex(ctx, repo, b.Digest, key, opts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
 	return b, nil
+}
+
+// verifyIndex checks that the index digest is signed with key. A signed
+// image's packages come from its verified SBOMs, but their origins (and
+// the release) from its index's annotations: those are trusted only when
+// the index's own signature verifies, or a changed record could hide a
+// Debian package's findings as not covered.
+func verifyIndex(ctx context.Context, repo name.Repository, digest string, key *attest.Verifier, opts []remote.Option) error {
+	img, err := attest.Fetch(ctx, repo, attest.SigTag(digest), opts...)
+	if errors.Is(err, attest.ErrNotFound) {
+		return fmt.Errorf("the index %s has no signature, though its platforms' attestations verify with the key: its annotations (release, %s) cannot be trusted", digest, sbom.AnnotationRepositories)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := attest.VerifySignatures(img, digest, key); err != nil {
+		return fmt.Errorf("the index %s: no signature verifies with the key (%v): its annotations (release, %s) cannot be trusted", digest, err, sbom.AnnotationRepositories)
+	}
+	return nil
 }
 
 // attestedSBOM reads the platform's SPDX attestation verified with key;
