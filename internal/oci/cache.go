@@ -297,7 +297,7 @@ func (l *fileLayer) Uncompressed() (io.ReadCloser, error) {
 // the bytes it was checked with. The temporary name is locked while it
 // exists, as internal/leftover's are.
 func (w *blobWriter) link(h v1.Hash, size int64, src string, open func() (io.ReadCloser, error)) error {
-	if w.done[h] {
+	if w.isDone(h) {
 		return nil
 	}
 	if h.Algorithm != "sha256" || len(h.Hex) != 64 {
@@ -305,7 +305,7 @@ func (w *blobWriter) link(h v1.Hash, size int64, src string, open func() (io.Rea
 	}
 	final := filepath.Join(w.dir, h.Hex)
 	if fi, err := os.Stat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
-		w.done[h] = true
+		w.markDone(h, false)
 		return nil
 	}
 	srcInfo, err := os.Stat(src)
@@ -361,7 +361,6 @@ func (w *blobWriter) link(h v1.Hash, size int64, src string, open func() (io.Rea
 	if after, err := f.Stat(); err == nil && sameContent(before, after) {
 		verifiedBlobs.add(src, after, h)
 	}
-	w.done[h] = true
-	w.wrote = true
+	w.markDone(h, true)
 	return nil
 }

@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/temper-dev/temper/internal/leftover"
 )
@@ -151,11 +153,30 @@ func withEntry(manifests []v1.Descriptor, desc v1.Descriptor, refName string) []
 	return out
 }
 
-// blobWriter writes the blobs an index references, each once.
+// blobWriter writes the blobs an index references, each once. Its
+// methods may run at once (link does).
 type blobWriter struct {
 	dir   string
+	mu    sync.Mutex
 	done  map[v1.Hash]bool
 	wrote bool
+}
+
+// maxLinks is how many layers an image links into a layout at once.
+const maxLinks = 8
+
+func (w *blobWriter) isDone(h v1.Hash) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.done[h]
+}
+
+// markDone records h as in the layout; wrote says this writer wrote it.
+func (w *blobWriter) markDone(h v1.Hash, wrote bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done[h] = true
+	w.wrote = w.wrote || wrote
 }
 
 func (w *blobWriter) index(idx v1.ImageIndex) error {
@@ -210,6 +231,11 @@ func (w *blobWriter) image(img v1.Image) error {
 	if err != nil {
 		return err
 	}
+	// Layers from the layer cache are linked at once: most of a link is
+	// waiting for the file to reach the disk (fsync), and the waits
+	// overlap.
+	var links errgroup.Group
+	links.SetLimit(maxLinks)
 	for _, l := range layers {
 		h, err := l.Digest()
 		if err != nil {
@@ -220,13 +246,15 @@ func (w *blobWriter) image(img v1.Image) error {
 			return err
 		}
 		if src, ok := cachedFiles.Load(h); ok {
-			err = w.link(h, size, src.(string), l.Compressed)
-		} else {
-			err = w.blob(h, size, l.Compressed)
+			links.Go(func() error { return w.link(h, size, src.(string), l.Compressed) })
+			continue
 		}
-		if err != nil {
+		if err := w.blob(h, size, l.Compressed); err != nil {
 			return err
 		}
+	}
+	if err := links.Wait(); err != nil {
+		return err
 	}
 	cfgName, err := img.ConfigName()
 	if err != nil {
@@ -245,7 +273,7 @@ func (w *blobWriter) image(img v1.Image) error {
 // blob writes one blob unless a file of that name and size is already
 // there. The content is checked against the digest while it is written.
 func (w *blobWriter) blob(h v1.Hash, size int64, open func() (io.ReadCloser, error)) error {
-	if w.done[h] {
+	if w.isDone(h) {
 		return nil
 	}
 	if h.Algorithm != "sha256" || len(h.Hex) != 64 {
@@ -253,7 +281,7 @@ func (w *blobWriter) blob(h v1.Hash, size int64, open func() (io.ReadCloser, err
 	}
 	final := filepath.Join(w.dir, h.Hex)
 	if fi, err := os.Stat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
-		w.done[h] = true
+		w.markDone(h, false)
 		return nil
 	}
 	rc, err := open()
@@ -279,8 +307,7 @@ func (w *blobWriter) blob(h v1.Hash, size int64, open func() (io.ReadCloser, err
 	if err := finish(tmp, final); err != nil {
 		return fmt.Errorf("blob %s: %w", h, err)
 	}
-	w.done[h] = true
-	w.wrote = true
+	w.markDone(h, true)
 	return nil
 }
 

@@ -85,3 +85,46 @@ func TestLinkHashesOncePerFile(t *testing.T) {
 		t.Errorf("a cache file changed in place was linked: %v", err)
 	}
 }
+
+// An image's cached layers are linked at once: every one reaches the
+// layout as the cache's file, and a damaged one among them is refused.
+func TestLinkManyLayers(t *testing.T) {
+	c := &LayerCache{Dir: t.TempDir()}
+	var layers []NamedLayer
+	for i := range 6 {
+		l, err := c.Layer(cacheTree(t, strings.Repeat("z", i+1)), time.Unix(0, 0), Gzip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, NamedLayer{Layer: l, Name: "l"})
+	}
+	img, err := LayeredImage(layers, ImageConfig{Architecture: "amd64"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := Index([]v1.Image{img}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if err := WriteLayout(out, idx, "m:1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, nl := range layers {
+		d, _ := nl.Layer.Digest()
+		bi, err := os.Stat(out + "/blobs/sha256/" + d.Hex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci, _ := os.Stat(nl.Layer.(blobFile).file())
+		if !os.SameFile(bi, ci) {
+			t.Errorf("layer %s is not the cache's file linked", d)
+		}
+	}
+	p := layers[3].Layer.(blobFile).file()
+	os.WriteFile(p+".x", []byte("damaged"), 0o644)
+	os.Rename(p+".x", p)
+	if err := WriteLayout(t.TempDir(), idx, "m:1"); err == nil || !strings.Contains(err.Error(), "remove it and build again") {
+		t.Errorf("a damaged layer among 6: %v", err)
+	}
+}
