@@ -34,6 +34,8 @@ type Packages struct {
 	protected *list.List // read again
 	hits      int64
 	reads     int64
+	hitBytes  int64
+	readBytes int64
 }
 
 type pkgKey struct {
@@ -59,16 +61,18 @@ func NewPackages(max int64) *Packages {
 
 // PackageStats counts what a Packages memo did.
 type PackageStats struct {
-	Hits, Reads int64 // packages served from memory, read from their .deb
-	Kept        int   // packages kept now
-	Bytes       int64 // their size
+	Hits, Reads         int64 // packages served from memory, read from their .deb
+	HitBytes, ReadBytes int64 // their unpacked sizes
+	Kept                int   // packages kept now
+	Bytes               int64 // their size
 }
 
 // Stats says how many packages were served and read, and what is kept.
 func (c *Packages) Stats() PackageStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return PackageStats{Hits: c.hits, Reads: c.reads, Kept: c.probation.Len() + c.protected.Len(), Bytes: c.used}
+	return PackageStats{Hits: c.hits, Reads: c.reads, HitBytes: c.hitBytes, ReadBytes: c.readBytes,
+		Kept: c.probation.Len() + c.protected.Len(), Bytes: c.used}
 }
 
 func keyOf(d Deb) (pkgKey, bool) {
@@ -105,6 +109,7 @@ func (c *Packages) read(ctx context.Context, d Deb, budget *imageBudget) (*pkg, 
 			c.touch(s)
 		}
 		c.hits++
+		c.hitBytes += s.p.unpacked
 		c.mu.Unlock()
 		if err := budget.take(s.p.unpacked, s.p.id, s.p.member, "its files"); err != nil {
 			return nil, err
@@ -121,6 +126,7 @@ func (c *Packages) read(ctx context.Context, d Deb, budget *imageBudget) (*pkg, 
 	if s.err != nil {
 		delete(c.m, k)
 	} else {
+		c.readBytes += s.p.unpacked
 		c.keep(s)
 	}
 	c.mu.Unlock()
