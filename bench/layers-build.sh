@@ -23,7 +23,9 @@ export TEMPER_BENCH_CACHE=${TEMPER_CACHE_DIR:-$HOME/.cache/temper}
 go test -c -o "$out/new.test" ./internal/build
 
 echo "== baseline: read + sha256 every .deb of the runtime locks (uptime: $(uptime | sed 's/.*load/load/'))"
-locks=$(find examples/catalog -name '*.lock.yaml' ! -name '*.*.lock.yaml' | sort)
+# The runtime locks (NAME.lock.yaml; a variant's is NAME.VARIANT.lock.yaml,
+# e.g. 3.11-bookworm.dev.lock.yaml).
+locks=$(find examples/catalog -name '*.lock.yaml' ! -name '*.dev.lock.yaml' | sort)
 awk '/^        sha256:/{gsub(/"/, "", $2); print $2}' $locks | sort -u >"$out/debs.txt"
 files=$(sed -E "s#^(..)(.*)#$TEMPER_BENCH_CACHE/sha256/\1/\1\2#" "$out/debs.txt")
 /usr/bin/time -f "read+hash $(wc -l <"$out/debs.txt") .debs: %e s wall, %U s user, %S s sys" sha256sum $files >/dev/null
@@ -32,7 +34,7 @@ run() { # name, extra flags
   local load
   load=$(cut -d' ' -f1 /proc/loadavg)
   (cd internal/build && TEMPER_BENCH_DIGESTS="$PWD/../../$out/$1.digests" /usr/bin/time -o "../../$out/$1.time" \
-    -f "$1: %e s wall, %U s user, %S s sys (load average before: $load)" \
+    -f "$1: %e s wall, %U s user, %S s sys, %M KB max RSS (load average before: $load)" \
     "../../$out/$1.test" -test.run XXX -test.bench CatalogEmptyLayerCache -test.benchtime 1x "${@:2}" >"../../$out/$1.log" 2>&1) ||
     { echo "$1 failed:"; tail -20 "$out/$1.log"; exit 2; }
   cat "$out/$1.time"
