@@ -44,6 +44,7 @@ func IndexWith(ctx context.Context, def *spec.Definition, l *spec.Lock, opt Opti
 	}
 	memo, release := packageMemo()
 	defer release()
+	lay = lay.withRuntimeTrees(ctx, debs, aptMirrors(opt), memo)
 	var images []v1.Image
 	var infos []ImageInfo
 	for _, arch := range def.Architectures {

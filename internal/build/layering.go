@@ -34,9 +34,13 @@ type layering struct {
 	// variants is set for a runtime whose definition has variants: it
 	// leaves layers.Reserved of its package layers to them.
 	variants bool
-	// runtime is a variant's runtime's lock: the variant's image reuses
-	// the runtime's package groups (layers.SplitVariant).
-	runtime *spec.Lock
+	// runtime is a variant's runtime's lock and runtimeDef its definition:
+	// the variant's image reuses the runtime's package groups
+	// (layers.SplitVariant) and their layers (reuseRuntime, with
+	// runtimeTree, set by withRuntimeTrees).
+	runtime     *spec.Lock
+	runtimeDef  *spec.Definition
+	runtimeTree func(arch string) (*rootfs.FS, error)
 }
 
 // newLayering is the layering of def's image with opt's budget and cache:
@@ -51,7 +55,11 @@ func newLayering(def *spec.Definition, comp oci.Compression, opt Options) (layer
 		if err != nil {
 			return layering{}, err
 		}
-		lay.runtime = rl
+		rd, err := runtimeDefinition(def)
+		if err != nil {
+			return layering{}, err
+		}
+		lay.runtime, lay.runtimeDef = rl, rd
 	}
 	return lay, nil
 }
@@ -92,10 +100,11 @@ func (lay layering) layers(ctx context.Context, tree *rootfs.FS, arch string, pk
 	if err != nil {
 		return nil, err
 	}
-	names := make([][]string, len(groups))
-	for i, g := range groups {
-		for _, p := range g.Packages {
-			names[i] = append(names[i], p.Name)
+	names := groupNames(groups)
+	var reused map[int]*rootfs.FS
+	if lay.runtime != nil && layers.Reserved(budget-1) > 0 {
+		if tree, groups, names, reused, err = lay.reuseRuntime(arch, tree, groups, budget-1); err != nil {
+			return nil, err
 		}
 	}
 	trees, err := assemble.SplitTree(tree, names)
@@ -104,6 +113,9 @@ func (lay layering) layers(ctx context.Context, tree *rootfs.FS, arch string, pk
 	}
 	out := make([]oci.NamedLayer, 0, len(trees))
 	for i, t := range trees {
+		if r := reused[i]; r != nil {
+			t = r // the runtime's own layer
+		}
 		name, mtime := generatedLayer, epoch
 		if i < len(groups) {
 			name, mtime = groups[i].Name, PackageLayerTime

@@ -110,8 +110,10 @@ func TestVariantHoldsRuntimeLayers(t *testing.T) {
 		t.Fatalf("app without variants: layers %v, want the per-image rule's %v", got, want)
 	}
 
-	// app gets a dev variant: cc (and libbaz) and make.
-	buildtest.WriteDef(t, dir, "app.yaml", app+"variants:\n  dev:\n    packages: [cc, make]\n")
+	// app gets a dev variant: cc (and libbaz) and make, and the shell that
+	// tool ships, which the runtime's hardening removes: the variant's
+	// layer of tool stays the runtime's, the shell goes up into its own.
+	buildtest.WriteDef(t, dir, "app.yaml", app+"variants:\n  dev:\n    packages: [cc, make]\n    shell: true\n")
 	for _, budget := range []int{0, 5} {
 		after, layout := buildDir(t, f, dir, build.Options{Parallel: 2, LayerBudget: budget})
 		b := budget
@@ -155,6 +157,34 @@ func TestVariantHoldsRuntimeLayers(t *testing.T) {
 		for _, d := range own {
 			if slices.ContainsFunc(rt, func(r v1.Descriptor) bool { return r.Digest == d.Digest }) {
 				t.Errorf("budget %d: dev's own layer %s is the runtime's", b, d.Digest)
+			}
+		}
+		// The images' files: the variant has the shell, the runtime not,
+		// both have tool.
+		files := func(ref string) map[string]string {
+			idx, err := oci.ReadLayoutRef(layout, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := oci.ImageFor(idx, "amd64")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return variantTree(t, img)
+		}
+		rf, df := files("app:1"), files("app:1-dev")
+		if _, ok := df["usr/bin/sh"]; !ok {
+			t.Errorf("budget %d: dev lacks the shell", b)
+		}
+		if _, ok := rf["usr/bin/sh"]; ok {
+			t.Errorf("budget %d: the runtime has the shell", b)
+		}
+		for p, data := range rf {
+			if p == "etc/passwd" || p == "etc/group" || strings.HasPrefix(p, "etc/") && df[p] != data {
+				continue // generated: the variant runs as its own user
+			}
+			if got, ok := df[p]; !ok || got != data {
+				t.Errorf("budget %d: dev's %s differs from the runtime's", b, p)
 			}
 		}
 	}

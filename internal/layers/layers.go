@@ -54,6 +54,10 @@ type Group struct {
 	Name     string
 	Sources  []string
 	Packages []spec.LockedPackage
+	// Runtime, in a variant's split (SplitVariant), is 1 + the index of
+	// the runtime's group (SplitRuntime) this group holds the packages of;
+	// 0 for the variant's own packages and in every other split.
+	Runtime int
 }
 
 // Split groups one image's packages (the lock's closure for one
@@ -197,8 +201,8 @@ func SplitVariant(runtime, pkgs []spec.LockedPackage, n int) ([]Group, error) {
 	}
 	used := make([]bool, len(pkgs))
 	var out []Group
-	for _, g := range base {
-		vg := Group{Name: g.Name}
+	for j, g := range base {
+		vg := Group{Name: g.Name, Runtime: j + 1}
 		for _, p := range g.Packages {
 			i, ok := mine[deb{p.Name, p.Version, p.SHA256}]
 			if !ok || used[i] {

@@ -116,6 +116,11 @@ func TestSplitVariant(t *testing.T) {
 	if vg[0].Name != "glibc" || vg[4].Name != "gcc" || vg[5].Name != "rest: 2 sources" || !reflect.DeepEqual(vg[5].Sources, []string{"bar", "make"}) {
 		t.Errorf("variant group names: %q %q %q %v", vg[0].Name, vg[4].Name, vg[5].Name, vg[5].Sources)
 	}
+	for i, want := range []int{1, 2, 3, 5, 0, 0} { // libbar's group (4) is left out
+		if vg[i].Runtime != want {
+			t.Errorf("group %d (%s): Runtime %d, want %d", i, vg[i].Name, vg[i].Runtime, want)
+		}
+	}
 	for i, g := range vg {
 		for _, p := range g.Packages {
 			if i < 4 && p.Name == "libc6" && len(p.RequiredBy) != 7 {

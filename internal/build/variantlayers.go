@@ -1,0 +1,195 @@
+package build
+
+// A variant's image reuses its runtime's package layers (docs/layers.md,
+// "Runtimes and their variants"): layers.SplitVariant gives it the
+// runtime's package groups, and here each such group's layer is the
+// runtime's own layer, byte for byte, whenever every entry of it is in the
+// variant's tree as it is in the runtime's. What the variant has beyond
+// (files its hardening keeps and the runtime's removes: a shell, dpkg,
+// debconf's tools) goes up into the variant's own last package layer, so
+// the runtime's layer is still shared.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+
+	"github.com/temper-dev/temper/internal/assemble"
+	"github.com/temper-dev/temper/internal/layers"
+	"github.com/temper-dev/temper/internal/rootfs"
+	"github.com/temper-dev/temper/internal/spec"
+)
+
+// keptFilesGroup names a variant's layer of the files of its runtime's
+// packages that the runtime's image does not have, when the variant has no
+// package of its own to put them with.
+const keptFilesGroup = "variant: files the runtime removes"
+
+// withRuntimeTrees lets a variant's layering assemble its runtime's tree
+// for an architecture from the .debs fetched for the variant (the
+// runtime's are among them) and the build's unpacked-package memo.
+func (lay layering) withRuntimeTrees(ctx context.Context, fetched map[string][]byte, apt [2]string, memo *assemble.Packages) layering {
+	if lay.runtime == nil || lay.runtimeDef == nil {
+		return lay
+	}
+	lay.runtimeTree = func(arch string) (*rootfs.FS, error) {
+		a := lay.runtime.Architectures[arch]
+		if a == nil {
+			return nil, nil
+		}
+		var debs []assemble.Deb
+		for _, p := range a.Packages {
+			data, ok := fetched[p.SHA256]
+			if !ok {
+				return nil, nil // a .deb of the runtime the variant does not hold: nothing to reuse
+			}
+			debs = append(debs, assemble.Deb{Package: p, Data: data})
+		}
+		tree, _, err := assemble.Assemble(assemble.Input{Def: lay.runtimeDef, Arch: arch, Debs: debs, Release: lay.runtime.Release, AptArchive: apt[0], AptSecurity: apt[1], Packages: memo, Context: ctx})
+		if err != nil {
+			return nil, fmt.Errorf("the runtime's tree: %w", err)
+		}
+		return tree, nil
+	}
+	return lay
+}
+
+// reuseRuntime takes a variant's groups (from layers.SplitVariant, n
+// package layers) and tree, and returns the tree and groups to split
+// (names per group) with the runtime's reusable layers' entries taken out,
+// and the runtime's layer trees by group index. Entries of the runtime's
+// packages that its layers do not hold go with the variant's last own
+// group (a new one when it has none).
+func (lay layering) reuseRuntime(arch string, tree *rootfs.FS, groups []layers.Group, n int) (*rootfs.FS, []layers.Group, [][]string, map[int]*rootfs.FS, error) {
+	names := groupNames(groups)
+	if lay.runtimeTree == nil {
+		return tree, groups, names, nil, nil
+	}
+	rtree, err := lay.runtimeTree(arch)
+	if err != nil || rtree == nil {
+		return tree, groups, names, nil, err
+	}
+	rg, err := layers.SplitRuntime(lay.runtime.Architectures[arch].Packages, n)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	rtrees, err := assemble.SplitTree(rtree, groupNames(rg))
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("the runtime's layers: %w", err)
+	}
+	reused := map[int]*rootfs.FS{}
+	taken := map[string]bool{}
+	for k, g := range groups {
+		if g.Runtime == 0 || g.Runtime > len(rg) {
+			continue
+		}
+		t := rtrees[g.Runtime-1]
+		if t.Len() <= 1 || !within(t, tree) {
+			continue
+		}
+		reused[k] = t
+		t.Walk(func(e *rootfs.Entry) error {
+			if e.Path != "" {
+				taken[e.Path] = true
+			}
+			return nil
+		})
+	}
+	if len(reused) == 0 {
+		return tree, groups, names, nil, nil
+	}
+	// A hard link left in the tree keeps its target with it (tar links
+	// cannot cross layers); the target then is in both layers, the same.
+	tree.Walk(func(e *rootfs.Entry) error {
+		if e.Kind == rootfs.Hardlink && !taken[e.Path] {
+			delete(taken, e.Target)
+		}
+		return nil
+	})
+	rest, err := without(tree, taken)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var left []string
+	for k := range groups {
+		if reused[k] != nil {
+			left = append(left, names[k]...)
+			names[k] = nil
+		}
+	}
+	last := -1
+	for k, g := range groups {
+		if g.Runtime == 0 {
+			last = k
+		}
+	}
+	if last < 0 {
+		groups = append(groups, layers.Group{Name: keptFilesGroup})
+		names = append(names, nil)
+		last = len(groups) - 1
+	}
+	names[last] = append(names[last], left...)
+	return rest, groups, names, reused, nil
+}
+
+func groupNames(groups []layers.Group) [][]string {
+	names := make([][]string, len(groups))
+	for i, g := range groups {
+		for _, p := range g.Packages {
+			names[i] = append(names[i], p.Name)
+		}
+	}
+	return names
+}
+
+// within reports whether every entry of t is in tree, the same in what a
+// layer writes of it: kind, mode, owner, content, link target.
+func within(t, tree *rootfs.FS) bool {
+	ok := true
+	t.Walk(func(e *rootfs.Entry) error {
+		o, found := tree.Get(e.Path)
+		if !found || o.Kind != e.Kind || o.Mode != e.Mode || o.UID != e.UID || o.GID != e.GID || o.Target != e.Target || !bytes.Equal(o.Data, e.Data) {
+			ok = false
+		}
+		return nil
+	})
+	return ok
+}
+
+// without is a copy of tree without the taken entries: every taken
+// non-directory, and every taken directory with nothing left below it.
+func without(tree *rootfs.FS, taken map[string]bool) (*rootfs.FS, error) {
+	below := map[string]bool{}
+	tree.Walk(func(e *rootfs.Entry) error {
+		if e.Path == "" || taken[e.Path] {
+			return nil
+		}
+		for d := path.Dir(e.Path); d != "." && !below[d]; d = path.Dir(d) {
+			below[d] = true
+		}
+		return nil
+	})
+	rest := rootfs.New()
+	err := tree.Walk(func(e *rootfs.Entry) error {
+		if e.Path != "" && taken[e.Path] && (e.Kind != rootfs.Dir || !below[e.Path]) {
+			return nil
+		}
+		return rest.Put(e)
+	})
+	return rest, err
+}
+
+// runtimeDefinition is the runtime's definition of a variant's, read
+// from the same file, checked to be the bytes the variant was derived
+// from.
+func runtimeDefinition(def *spec.Definition) (*spec.Definition, error) {
+	rd, err := spec.LoadDefinition(def.File)
+	if err != nil {
+		return nil, err
+	}
+	if rd.SHA256 != def.SHA256 {
+		return nil, fmt.Errorf("%s: changed while building its variant %s; build again", def.File, def.Variant)
+	}
+	return rd, nil
+}
