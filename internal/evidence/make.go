@@ -30,7 +30,9 @@ type Input struct {
 	Created time.Time
 	// BuildKey and FormatVersion identify the build in the provenance.
 	BuildKey, FormatVersion string
-	// Mirrors give the .debs' download locations.
+	// Mirrors give the download locations of Debian's .debs; those of a
+	// designated repository's are below its URL in the lock, and
+	// local_debs are read from the catalog.
 	Mirrors archive.Mirrors
 	// Repo is the repository the image is (or will be) published in; it
 	// names the statements' subjects.
@@ -116,7 +118,7 @@ func platformSBOMs(in Input, arch string) (SBOMs, error) {
 	}
 	sin := sbom.Input{
 		Name: in.Def.Name, Version: in.Def.Version, Release: in.Lock.Release, Arch: arch, Digest: d.String(),
-		Packages: in.Lock.Architectures[arch].Packages, Mirrors: in.Mirrors, Facts: facts,
+		Packages: in.Lock.Architectures[arch].Packages, Mirrors: in.Mirrors, Repositories: in.Lock.Repositories, Facts: facts,
 		Created: in.Created, Tool: "temper-" + about.Version(),
 	}
 	if strings.Contains(in.Repo, "/") {
@@ -153,7 +155,11 @@ func provenance(in Input, subjects []attest.Subject) ([]byte, error) {
 }
 
 // dependencies are the .debs of every architecture, each once, by file
-// name.
+// name, each with the URI it was fetched from: Debian's mirror, or the
+// designated repository's URL and the package's Filename. A local_debs
+// .deb was read from the catalog, not fetched: it has no URI, and its
+// name is its path relative to the definition. Packages not Debian's are
+// annotated with their repository ("local" for local_debs).
 func dependencies(in Input) []attest.ResourceDescriptor {
 	var deps []attest.ResourceDescriptor
 	seen := map[string]bool{}
@@ -163,9 +169,26 @@ func dependencies(in Input) []attest.ResourceDescriptor {
 				continue
 			}
 			seen[p.SHA256] = true
-			deps = append(deps, attest.ResourceDescriptor{URI: sbom.DownloadURL(in.Mirrors, p), Name: path.Base(p.Filename), Digest: map[string]string{"sha256": p.SHA256}})
+			o := sbom.PackageOrigin(in.Mirrors, in.Lock.Repositories, p)
+			d := attest.ResourceDescriptor{URI: o.URL, Name: path.Base(p.Filename), Digest: map[string]string{"sha256": p.SHA256}}
+			if p.Repository == spec.LocalRepository {
+				d.Name = p.Filename
+			}
+			if p.Repository != "" {
+				d.Annotations = map[string]any{"repository": p.Repository}
+			}
+			deps = append(deps, d)
 		}
 	}
-	sort.Slice(deps, func(i, j int) bool { return deps[i].Name < deps[j].Name })
+	sort.Slice(deps, func(i, j int) bool {
+		a, b := deps[i], deps[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.URI != b.URI {
+			return a.URI < b.URI
+		}
+		return a.Digest["sha256"] < b.Digest["sha256"]
+	})
 	return deps
 }

@@ -58,7 +58,9 @@ func cdxImage(in Input) cdx.Component {
 	}
 }
 
-// cdxComponent is one installed .deb.
+// cdxComponent is one installed .deb. Its distribution reference is
+// where the build fetched it (Debian's mirror or the designated
+// repository); a local_debs .deb, read from the catalog, has none.
 func cdxComponent(p Package) cdx.Component {
 	c := cdx.Component{
 		BOMRef:     p.PURL,
@@ -67,14 +69,17 @@ func cdxComponent(p Package) cdx.Component {
 		Version:    p.Version,
 		PackageURL: p.PURL,
 		Hashes:     &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: p.SHA256}},
-		Properties: &[]cdx.Property{
-			{Name: "temper:deb:architecture", Value: p.Architecture},
-			{Name: "temper:deb:source", Value: p.Source},
-			{Name: "temper:deb:source-version", Value: p.SourceVersion},
-			{Name: "temper:deb:suite", Value: p.Suite},
-			{Name: "temper:deb:filename", Value: p.Filename},
-		},
 	}
+	props := []cdx.Property{
+		{Name: "temper:deb:architecture", Value: p.Architecture},
+		{Name: "temper:deb:source", Value: p.Source},
+		{Name: "temper:deb:source-version", Value: p.SourceVersion},
+	}
+	if p.Repository != "" {
+		props = append(props, cdx.Property{Name: "temper:deb:repository", Value: p.Repository})
+	}
+	props = append(props, cdx.Property{Name: "temper:deb:suite", Value: p.Suite}, cdx.Property{Name: "temper:deb:filename", Value: p.Filename})
+	c.Properties = &props
 	if p.Maintainer != "" {
 		c.Supplier = &cdx.OrganizationalEntity{Name: p.Maintainer}
 	}

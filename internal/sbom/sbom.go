@@ -32,9 +32,13 @@ type Input struct {
 	// purl repository_url.
 	Repository string
 	Packages   []spec.LockedPackage
-	// Mirrors give each .deb's download location; empty means
-	// NOASSERTION.
+	// Mirrors give the download location of each .deb of Debian's
+	// archive; empty means NOASSERTION.
 	Mirrors archive.Mirrors
+	// Repositories are the lock's designated repositories
+	// (spec.Lock.Repositories): a package the lock took from one was
+	// downloaded from below its URL, and its purl names it (Origin).
+	Repositories []spec.LockRepository
 	// Facts are read from the image (ReadLayer); nil leaves suppliers and
 	// licenses NOASSERTION and the purls without a distro.
 	Facts *Facts
@@ -66,7 +70,8 @@ func (in *Input) packages(refs map[string]string) []Package {
 		distro = in.Facts.Distro
 	}
 	for _, p := range in.Packages {
-		q := Package{LockedPackage: p, PURL: PURL(p.Name, p.Version, p.Architecture, distro), URL: DownloadURL(in.Mirrors, p), License: "NOASSERTION"}
+		o := PackageOrigin(in.Mirrors, in.Repositories, p)
+		q := Package{LockedPackage: p, PURL: o.PURL(p.Name, p.Version, p.Architecture, distro), URL: o.URL, License: "NOASSERTION"}
 		if in.Facts != nil {
 			if f, ok := in.Facts.Packages[p.Name]; ok {
 				q.Maintainer = f.Maintainer
@@ -87,31 +92,99 @@ func (in *Input) packages(refs map[string]string) []Package {
 	return out
 }
 
-// DownloadURL is where a locked .deb is downloaded from: suites ending in
-// -security live in the security archive, the others in the main archive.
-// It is "" when the matching mirror is unknown.
+// Origin is where a locked package came from, as the evidence names it.
+type Origin struct {
+	// Vendor is the purl namespace, the "vendor" of purl's deb type:
+	// "debian" for Debian's archive, a designated repository's name
+	// lowercased (the spec's namespaces are lowercase), "local" for the
+	// definition's local_debs.
+	Vendor string
+	// RepositoryURL is a designated repository's base URL, the purl's
+	// repository_url qualifier (purl's deb type has no default repository:
+	// for a package not Debian's, the base URL says where it lives); ""
+	// for Debian's archive and for local_debs.
+	RepositoryURL string
+	// URL is where the .deb was downloaded from: the mirror, or the
+	// designated repository's URL and the package's Filename (where the
+	// build fetches it). "" when the mirror is unknown, and for a
+	// local_debs .deb, which is read from the catalog, not downloaded.
+	URL string
+}
+
+// Vendors of the packages not taken from designated repositories.
+const (
+	VendorDebian = "debian"
+	VendorLocal  = spec.LocalRepository
+)
+
+// PackageOrigin is the origin of a locked package: p.Repository names
+// the designated repository of repos it was taken from ("" for Debian's
+// archive, spec.LocalRepository for local_debs).
+func PackageOrigin(m archive.Mirrors, repos []spec.LockRepository, p spec.LockedPackage) Origin {
+	switch p.Repository {
+	case "":
+		return Origin{Vendor: VendorDebian, URL: DownloadURL(m, p)}
+	case spec.LocalRepository:
+		return Origin{Vendor: VendorLocal}
+	}
+	o := Origin{Vendor: strings.ToLower(p.Repository)}
+	for _, r := range repos {
+		if r.Name == p.Repository {
+			o.RepositoryURL = strings.TrimRight(r.URL, "/")
+			break
+		}
+	}
+	if o.RepositoryURL != "" && p.Filename != "" {
+		o.URL = o.RepositoryURL + "/" + strings.TrimLeft(p.Filename, "/")
+	}
+	return o
+}
+
+// DownloadURL is where a locked .deb of Debian's archive is downloaded
+// from: suites ending in -security live in the security archive, the
+// others in the main archive. It is "" when the matching mirror is
+// unknown, and for a package not Debian's (PackageOrigin says where those
+// come from).
 func DownloadURL(m archive.Mirrors, p spec.LockedPackage) string {
 	base := m.Archive
 	if strings.HasSuffix(p.Suite, "-security") {
 		base = m.Security
 	}
-	if base == "" || p.Filename == "" {
+	if base == "" || p.Filename == "" || p.Repository != "" {
 		return ""
 	}
 	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(p.Filename, "/")
 }
 
-// PURL returns a Debian package URL as scanners write it:
+// PURL returns the package URL of a package of Debian's archive as
+// scanners write it:
 // pkg:deb/debian/libc6@2.36-9%2Bdeb12u14?arch=amd64&distro=debian-12.15.
 // distro may be empty.
 func PURL(name, version, arch, distro string) string {
-	s := "pkg:deb/debian/" + purlEscape(name) + "@" + purlEscape(version)
+	return Origin{Vendor: VendorDebian}.PURL(name, version, arch, distro)
+}
+
+// PURL returns the package URL of a package of this origin:
+// pkg:deb/VENDOR/NAME@VERSION?arch=ARCH&distro=DISTRO&repository_url=URL,
+// qualifiers sorted by key as purl's canonical form has them, the
+// repository_url only for a designated repository's package, e.g.
+// pkg:deb/php/php8.3-cli@8.3.10-1%2Bdeb12?arch=amd64&distro=debian-12.15&repository_url=http%3A%2F%2Fhost%2Fphp.
+// distro may be empty.
+func (o Origin) PURL(name, version, arch, distro string) string {
+	vendor := o.Vendor
+	if vendor == "" {
+		vendor = VendorDebian
+	}
+	s := "pkg:deb/" + purlEscape(vendor) + "/" + purlEscape(name) + "@" + purlEscape(version)
 	var q []string
 	if arch != "" {
 		q = append(q, "arch="+purlEscape(arch))
 	}
 	if distro != "" {
 		q = append(q, "distro="+purlEscape(distro))
+	}
+	if o.RepositoryURL != "" {
+		q = append(q, "repository_url="+purlEscape(o.RepositoryURL))
 	}
 	if len(q) > 0 {
 		s += "?" + strings.Join(q, "&")

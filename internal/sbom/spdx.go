@@ -80,7 +80,10 @@ func spdxDocument(in Input) *spdx.Document {
 	}
 }
 
-// spdxPackage is one installed .deb.
+// spdxPackage is one installed .deb. Its downloadLocation is where the
+// build fetched it (Debian's mirror or the designated repository),
+// NOASSERTION when that is unknown and for a local_debs .deb, which was
+// read from the catalog.
 func spdxPackage(p Package, id string) *spdx.Package {
 	loc := p.URL
 	if loc == "" {
@@ -98,12 +101,22 @@ func spdxPackage(p Package, id string) *spdx.Package {
 		PackageLicenseConcluded: "NOASSERTION",
 		PackageLicenseDeclared:  p.License,
 		PackageCopyrightText:    "NOASSERTION",
-		PackageComment:          fmt.Sprintf("architecture: %s; suite: %s", p.Architecture, p.Suite),
+		PackageComment:          spdxComment(p),
 		PrimaryPackagePurpose:   "LIBRARY",
 		PackageExternalReferences: []*spdx.PackageExternalReference{
 			{Category: common.CategoryPackageManager, RefType: common.TypePackageManagerPURL, Locator: p.PURL},
 		},
 	}
+}
+
+// spdxComment names the package's architecture and suite and, for a
+// package not Debian's, the designated repository (or "local" for
+// local_debs) it was taken from.
+func spdxComment(p Package) string {
+	if p.Repository != "" {
+		return fmt.Sprintf("architecture: %s; repository: %s; suite: %s", p.Architecture, p.Repository, p.Suite)
+	}
+	return fmt.Sprintf("architecture: %s; suite: %s", p.Architecture, p.Suite)
 }
 
 // spdxRelationships says the image contains every package and depends on
