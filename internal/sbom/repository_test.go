@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/temper-dev/temper/internal/debian/pool"
 	"github.com/temper-dev/temper/internal/sbom"
 	"github.com/temper-dev/temper/internal/spec"
 )
@@ -49,6 +50,26 @@ func TestPackageOrigin(t *testing.T) {
 	} {
 		if got := sbom.PackageOrigin(in.Mirrors, in.Repositories, byName[name]); got != want {
 			t.Errorf("%s: origin %+v, want %+v", name, got, want)
+		}
+	}
+	// The download location is where the build fetches the .deb from
+	// (pool.Fetcher.URL), for Debian's suites and for a flat repository,
+	// whose Filename is below its URL too.
+	flat := spec.LockRepository{Name: "Flat", URL: "http://flat.test/r", Suite: "bookworm/"}
+	fetcher := &pool.Fetcher{Mirrors: in.Mirrors}
+	for _, p := range append(in.Packages, spec.LockedPackage{Name: "f", Version: "1", Repository: "Flat", Suite: "bookworm/", Filename: "bookworm/f_1_amd64.deb"}) {
+		if p.Repository == spec.LocalRepository {
+			continue
+		}
+		repos := append(in.Repositories, flat)
+		it := pool.Item{Suite: p.Suite, Filename: p.Filename}
+		for _, r := range repos {
+			if p.Repository != "" && r.Name == p.Repository {
+				it.Base = r.URL
+			}
+		}
+		if got, want := sbom.PackageOrigin(in.Mirrors, repos, p).URL, fetcher.URL(it); got != want {
+			t.Errorf("%s: download location %s, fetched from %s", p.Name, got, want)
 		}
 	}
 	// Debian's mirror is never the download location of another
