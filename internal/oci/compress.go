@@ -49,9 +49,10 @@ func (c Compression) MediaType() types.MediaType {
 const pgzipBlock = 1 << 20
 
 // compressor returns a writer compressing into out. Gzip is
-// github.com/klauspost/pgzip at level 6 in 1 MiB blocks, compressed on
-// every core; zstd is github.com/klauspost/compress/zstd at its default
-// level, single-threaded so that its frames never depend on scheduling.
+// github.com/klauspost/pgzip at its default level (CompressionLevel) in
+// 1 MiB blocks, compressed on every core; zstd is
+// github.com/klauspost/compress/zstd at its default level,
+// single-threaded so that its frames never depend on scheduling.
 func (c Compression) compressor(out io.Writer) (io.WriteCloser, error) {
 	switch c {
 	case Zstd:
