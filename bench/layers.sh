@@ -22,6 +22,8 @@
 #     catalog must send when every glibc package changes (the layers that
 #     hold glibc's packages, and every affected image's config, manifest and
 #     index), against the one-layer catalog (every affected image's layer);
+#   - with FILES=1, that every image's files (its layers applied in order)
+#     are the same in prev and new (slow: ~20 minutes);
 #   - the grouping rules compared on the locks (go run ./bench/layersim;
 #     LAYERSIM=0 skips it: it takes minutes).
 # Usage: bench/layers.sh [PREV]. Figures go into docs/performance.md.
@@ -189,6 +191,36 @@ print(f"libc6 update: {len(aff_new)} images hold glibc; {len(glibc_layers)} glib
 print(f"libc6 update: push {new_push/1e6:.2f} MB = {new_push/floor:.2f} x (new glibc layers + manifests); one-layer catalog: {base_push/1e6:.1f} MB ({base_push/new_push:.0f}x more)")
 PY
 
+if [ "${FILES:-0}" = 1 ]; then
+  echo "== files: every image of prev and new, flattened, has the same entries (kind, mode, owner, link, content)"
+  python3 - "$out/layout-prev" "$out/layout-new" <<'PY'
+import hashlib, json, os, sys, tarfile
+def images(layout):
+    blobs = os.path.join(layout, "blobs", "sha256")
+    read = lambda d: json.load(open(os.path.join(blobs, d.split(":")[1])))
+    for m in json.load(open(os.path.join(layout, "index.json")))["manifests"]:
+        ref = m["annotations"]["org.opencontainers.image.ref.name"]
+        for d in read(m["digest"])["manifests"]:
+            yield (ref, d["platform"]["architecture"]), [os.path.join(blobs, l["digest"].split(":")[1]) for l in read(d["digest"])["layers"]]
+def flat(layers):
+    out = {}
+    for f in layers:
+        with tarfile.open(f, "r:*") as t:
+            for e in t:
+                data = t.extractfile(e).read() if e.isfile() else b""
+                out[e.name.rstrip("/")] = (e.type, e.mode, e.uid, e.gid, e.linkname, hashlib.sha256(data).hexdigest())
+    return out
+prev = dict(images(sys.argv[1]))
+bad = 0
+for k, layers in sorted(images(sys.argv[2])):
+    a, b = flat(prev[k]), flat(layers)
+    diff = sorted(p for p in a.keys() | b.keys() if a.get(p) != b.get(p))
+    if diff:
+        bad += 1
+        print("  DIFFERENT:", *k, diff[:5])
+print(f"files: {len(prev) - bad} of {len(prev)} images have the same files in prev and new")
+PY
+fi
 if [ "${LAYERSIM:-1}" != 0 ]; then
   echo "== grouping rules on the locks (.deb sizes as the proxy)"
   go run ./bench/layersim
