@@ -189,6 +189,15 @@ func TestVariantHoldsRuntimeLayers(t *testing.T) {
 		}
 	}
 
+	// A budget of 2 leaves nothing to reserve: each image is one package
+	// layer and its generated layer.
+	_, layout2 := buildDir(t, f, dir, build.Options{Parallel: 2, LayerBudget: 2})
+	for _, ref := range []string{"app:1", "app:1-dev"} {
+		if ls := layersOf(t, layout2, ref); len(ls) != 2 {
+			t.Errorf("budget 2: %s has %d layers: %v", ref, len(ls), groupsOf(ls))
+		}
+	}
+
 	// The variant builds on the runtime's lock: without it, the build
 	// says which lock and how to make it, and the build key moves.
 	vd, vl, err := build.LoadTarget(filepath.Join(dir, "app.yaml"), "dev")
