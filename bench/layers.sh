@@ -23,7 +23,7 @@
 #     hold glibc's packages, and every affected image's config, manifest and
 #     index), against the one-layer catalog (every affected image's layer);
 #   - with FILES=1, that every image's files (its layers applied in order)
-#     are the same in prev and new (slow: ~20 minutes);
+#     are the same in prev and new (slow: ~5 minutes);
 #   - the grouping rules compared on the locks (go run ./bench/layersim;
 #     LAYERSIM=0 skips it: it takes minutes).
 # Usage: bench/layers.sh [PREV]. Figures go into docs/performance.md.
