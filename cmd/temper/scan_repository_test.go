@@ -188,11 +188,12 @@ func TestScanLayoutRepository(t *testing.T) {
 	}
 }
 
-// TestScanLayoutDebianOnlyWarns: an image built from Debian's archive alone
-// carries no record (its bytes are those of earlier tempers), so its scan
-// cannot tell it from an older image built from a repository lock: the
-// same findings as its lock's, and the warning.
-func TestScanLayoutDebianOnlyWarns(t *testing.T) {
+// TestScanLayoutDebianOnly: an image built from Debian's archive alone
+// records an empty set of origins, so its scan gives its lock's findings
+// without a warning; the same image under an index without the record (as
+// tempers before build format 5 wrote it) gets the warning that coverage
+// could not be told.
+func TestScanLayoutDebianOnly(t *testing.T) {
 	e := newScanEnv(t)
 	f := buildtest.NewFixture(t)
 	def := buildtest.WriteDef(t, t.TempDir(), "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool, other]\n")
@@ -205,22 +206,32 @@ func TestScanLayoutDebianOnlyWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx, _ := oci.ReadLayoutRef(layout, "tool:1")
-	if im, err := idx.IndexManifest(); err != nil || im.Annotations[sbom.AnnotationRepositories] != "" {
-		t.Fatalf("a Debian-only index records origins: %v %v", err, im.Annotations)
+	im, err := idx.IndexManifest()
+	if err != nil || im.Annotations[sbom.AnnotationRepositories] != `{"amd64":{}}` {
+		t.Fatalf("a Debian-only index records no empty set of origins: %v %v", err, im.Annotations)
 	}
+	ann := map[string]string{}
+	for k, v := range im.Annotations {
+		ann[k] = v
+	}
+	delete(ann, sbom.AnnotationRepositories)
+	old := rewriteIndex(t, idx, ann, filepath.Join(t.TempDir(), "old"))
 	tracker := filepath.Join(e.dir, "data", "other.json")
 	os.WriteFile(tracker, []byte(`{"other": {"CVE-2025-2": {"releases": {"bookworm": {"status": "open", "urgency": "low"}}}}}`), 0o644)
 	os.Chtimes(tracker, e.now, e.now)
-	var reps [2]repoScanReport
-	for i, arg := range [][]string{{def}, {"--layout", layout + ":tool:1"}} {
+	var reps [3]repoScanReport
+	for i, arg := range [][]string{{def}, {"--layout", layout + ":tool:1"}, {"--layout", old + ":phpx:8.3"}} {
 		out, st, err := e.run(t, append([]string{"scan", "--json", "--tracker", tracker}, arg...)...)
 		if err != nil || st != 0 || json.Unmarshal([]byte(out), &reps[i]) != nil || len(reps[i].Images) != 1 {
 			t.Fatalf("scan %v: %d %v\n%s", arg, st, err, out)
 		}
 	}
-	lk, ly := reps[0].Images[0], reps[1].Images[0]
-	if !reflect.DeepEqual(lk.Findings, ly.Findings) || len(ly.Findings) != 1 || len(lk.Warnings) != 0 || len(ly.Warnings) != 1 {
+	lk, ly, lo := reps[0].Images[0], reps[1].Images[0], reps[2].Images[0]
+	if !reflect.DeepEqual(lk.Findings, ly.Findings) || len(ly.Findings) != 1 || len(lk.Warnings) != 0 || len(ly.Warnings) != 0 {
 		t.Errorf("lock %+v\nlayout %+v", lk, ly)
+	}
+	if !reflect.DeepEqual(lk.Findings, lo.Findings) || len(lo.Warnings) != 1 || !strings.Contains(lo.Warnings[0], "coverage could not be told") {
+		t.Errorf("an index without the record: %+v", lo)
 	}
 }
 

@@ -26,8 +26,10 @@ import (
 // packages (docs/layers.md), package layers' mtimes are the Unix epoch,
 // and gzip is parallel (pgzip, 1 MiB blocks). 5: a runtime with variants
 // leaves 2 package layers to them and a variant's image holds its
-// runtime's package layers (layers.SplitVariant); images of runtimes
-// without variants keep their bytes, only their keys move.
+// runtime's package layers (layers.SplitVariant), and every index records
+// which packages came from designated repositories or local_debs
+// (sbom.AnnotationRepositories, empty for Debian's packages alone); the
+// layers of runtimes without variants keep their bytes.
 const FormatVersion = "5"
 
 // Annotation keys temper sets on its manifests and indexes.
@@ -65,9 +67,6 @@ func buildKey(def *spec.Definition, l *spec.Lock, comp oci.Compression, budget i
 		} else {
 			s += "runtime unavailable\n"
 		}
-	}
-	if recordsOrigins(def, l) {
-		s += "origins\n"
 	}
 	if budget > 0 && budget != layers.DefaultBudget {
 		s += fmt.Sprintf("layers %d\n", budget)

@@ -5,21 +5,12 @@ import (
 	"github.com/temper-dev/temper/internal/spec"
 )
 
-// recordOrigins adds to the index annotations of a build whose lock has
-// designated repositories or local_debs the record of which packages came
-// from them (sbom.AnnotationRepositories), which status.d cannot say and
-// temper scan --layout/--image reads. The index of a Debian-only lock is
-// unchanged.
+// recordOrigins adds to the index annotations the record of which packages
+// came from designated repositories or local_debs
+// (sbom.AnnotationRepositories), which status.d cannot say and temper scan
+// --layout/--image reads. Every index of build format 5 carries it (an
+// empty set per architecture for Debian's packages alone), so that a scan
+// tells an image of Debian's packages from one built before the record.
 func recordOrigins(ann map[string]string, def *spec.Definition, l *spec.Lock) {
-	if v, ok := sbom.RepositoriesAnnotation(l, def.Architectures); ok {
-		ann[sbom.AnnotationRepositories] = v
-	}
-}
-
-// recordsOrigins reports whether a build of l records origins: such
-// builds' keys differ from those of the tempers that wrote no record, so
-// stores rebuild them instead of keeping images without it.
-func recordsOrigins(def *spec.Definition, l *spec.Lock) bool {
-	_, ok := sbom.RepositoriesAnnotation(l, def.Architectures)
-	return ok
+	ann[sbom.AnnotationRepositories] = sbom.RepositoriesAnnotation(l, def.Architectures)
 }

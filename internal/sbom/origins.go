@@ -3,9 +3,11 @@ package sbom
 // The image's record of where its packages came from. An image's
 // /var/lib/dpkg/status.d carries no origin: a designated repository's
 // php8.3 reads exactly like Debian's would. temper therefore records, on
-// the image index of a build whose lock names designated repositories or
-// local_debs, which packages of each architecture came from which
-// repository; scanning a built image reads it back (docs/scan.md).
+// the image index of every build (build format 5), which packages of each
+// architecture came from which designated repository or local_debs; an
+// image of Debian's packages alone records an empty set per architecture,
+// so that a scan can tell "all Debian's" from "built before the record
+// existed" (docs/scan.md).
 
 import (
 	"encoding/json"
@@ -16,13 +18,12 @@ import (
 	"github.com/temper-dev/temper/internal/spec"
 )
 
-// AnnotationRepositories is the image index annotation recording, for a
-// lock with designated repositories or local_debs, the packages each
-// architecture took from them: a JSON object, architecture → repository
-// name → sorted binary package names, e.g.
-// {"amd64":{"php":["php8.3-cli","php8.3-common"]}} ({"amd64":{}} when the
-// lock took nothing from them). Images built from Debian's archive alone
-// carry no such annotation, so their bytes are unchanged.
+// AnnotationRepositories is the image index annotation recording the
+// packages each architecture took from designated repositories or
+// local_debs: a JSON object, architecture → repository name → sorted
+// binary package names, e.g. {"amd64":{"php":["php8.3-cli","php8.3-common"]}}
+// ({"amd64":{}} when the lock took nothing from them, as every image of
+// Debian's packages alone records).
 const AnnotationRepositories = "dev.temper.repositories"
 
 // Origins maps an architecture to its packages from designated
@@ -31,10 +32,8 @@ const AnnotationRepositories = "dev.temper.repositories"
 type Origins map[string]map[string]string
 
 // RepositoriesAnnotation is AnnotationRepositories' value for the images
-// of l's architectures archs; ok is false when l has no designated
-// repositories and no local_debs (no annotation is written).
-func RepositoriesAnnotation(l *spec.Lock, archs []string) (string, bool) {
-	designated := len(l.Repositories) > 0 || len(l.LocalDebs) > 0
+// of l's architectures archs.
+func RepositoriesAnnotation(l *spec.Lock, archs []string) string {
 	rec := map[string]map[string][]string{}
 	for _, arch := range archs {
 		byRepo := map[string][]string{}
@@ -42,7 +41,6 @@ func RepositoriesAnnotation(l *spec.Lock, archs []string) (string, bool) {
 			for _, p := range a.Packages {
 				if p.Repository != "" {
 					byRepo[p.Repository] = append(byRepo[p.Repository], p.Name)
-					designated = true
 				}
 			}
 		}
@@ -51,14 +49,11 @@ func RepositoriesAnnotation(l *spec.Lock, archs []string) (string, bool) {
 		}
 		rec[arch] = byRepo
 	}
-	if !designated {
-		return "", false
-	}
 	data, err := json.Marshal(rec) // map keys sorted: deterministic
 	if err != nil {
 		panic(err) // maps of strings always marshal
 	}
-	return string(data), true
+	return string(data)
 }
 
 // ParseRepositoriesAnnotation reads AnnotationRepositories' value. A

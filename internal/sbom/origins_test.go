@@ -7,16 +7,17 @@ import (
 	"github.com/temper-dev/temper/internal/spec"
 )
 
-// TestRepositoriesAnnotation: the record is written only for a lock with
-// designated repositories or local_debs (a Debian-only image keeps its
-// bytes), lists every architecture built, sorted, and reads back; a record
+// TestRepositoriesAnnotation: the record is written for every lock (an
+// empty set per architecture for Debian's packages alone, so a scan can
+// tell such an image from one built before the record), lists every
+// architecture built, sorted, and reads back; a record
 // that lists a package under two repositories, or is not an object of
 // architectures, is refused.
 func TestRepositoriesAnnotation(t *testing.T) {
 	pkgs := func(ps ...spec.LockedPackage) *spec.LockArch { return &spec.LockArch{Packages: ps} }
 	debianOnly := &spec.Lock{Architectures: map[string]*spec.LockArch{"amd64": pkgs(spec.LockedPackage{Name: "libc6"})}}
-	if v, ok := RepositoriesAnnotation(debianOnly, []string{"amd64"}); ok || v != "" {
-		t.Errorf("Debian-only lock: %q %v", v, ok)
+	if v := RepositoriesAnnotation(debianOnly, []string{"amd64"}); v != `{"amd64":{}}` {
+		t.Errorf("Debian-only lock: %q", v)
 	}
 	l := &spec.Lock{
 		Repositories: []spec.LockRepository{{Name: "php"}},
@@ -27,9 +28,9 @@ func TestRepositoriesAnnotation(t *testing.T) {
 			"arm64": pkgs(spec.LockedPackage{Name: "libc6"}),
 		},
 	}
-	v, ok := RepositoriesAnnotation(l, []string{"arm64", "amd64"})
-	if want := `{"amd64":{"local":["inhouse"],"php":["php8.3-cli","php8.3-common"]},"arm64":{}}`; !ok || v != want {
-		t.Fatalf("annotation %q %v, want %q", v, ok, want)
+	v := RepositoriesAnnotation(l, []string{"arm64", "amd64"})
+	if want := `{"amd64":{"local":["inhouse"],"php":["php8.3-cli","php8.3-common"]},"arm64":{}}`; v != want {
+		t.Fatalf("annotation %q, want %q", v, want)
 	}
 	o, err := ParseRepositoriesAnnotation(v)
 	if err != nil || len(o) != 2 || o["amd64"]["php8.3-common"] != "php" || o["amd64"]["inhouse"] != "local" || o["amd64"]["libc6"] != "" || len(o["arm64"]) != 0 {

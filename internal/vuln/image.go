@@ -54,8 +54,8 @@ func LayoutImage(idx v1.ImageIndex) (*BuiltImage, error) {
 // NoOriginsWarning is what a scan of a built image says when its index
 // does not record which packages came from designated repositories.
 const NoOriginsWarning = "coverage could not be told: the image index has no " + sbom.AnnotationRepositories +
-	" annotation, so every package was matched as Debian's. temper writes it on images built from a lock with designated repositories or local_debs; " +
-	"an image an older temper built from such a lock lacks it: scan that lock to see the packages Debian's security data does not cover"
+	" annotation (temper writes it on every image since build format 5), so every package was matched as Debian's; " +
+	"if the image was built from a lock with designated repositories or local_debs, scan that lock to see the packages Debian's security data does not cover"
 
 // platformReader reads one platform image's packages: its architecture,
 // packages, distro and where they were read from.
