@@ -41,6 +41,16 @@ func TestSpecialFilesWarned(t *testing.T) {
 	}
 }
 
+// A sparse member that fits every limit is refused, naming the package
+// and the member, as dpkg refuses it: it used to be left out silently.
+func TestSparseMemberRefused(t *testing.T) {
+	d := rawDeb("holes", hostile.SparseTar("./usr/share/holes", 64<<10), nil)
+	_, _, err := Assemble(Input{Def: def(), Arch: "amd64", Release: "bookworm", Debs: []Deb{d}})
+	if err == nil || !strings.Contains(err.Error(), "package holes") || !strings.Contains(err.Error(), "usr/share/holes") || !strings.Contains(err.Error(), "sparse") {
+		t.Fatalf("got %v", err)
+	}
+}
+
 // A postinst cut short by the evaluator's budgets is a warning naming the
 // package; the image still builds, the same way every time.
 func TestScriptBudgetWarned(t *testing.T) {

@@ -177,6 +177,10 @@ func tarEntry(hdr *tar.Header, r io.Reader) (e rootfs.Entry, ok bool, err error)
 	case tar.TypeSymlink:
 		e.Kind = rootfs.Symlink
 		e.Target = hdr.Linkname
+	case tar.TypeGNUSparse:
+		// dpkg's tar extractor knows no sparse files: apt would fail to
+		// install this package, so no image holds it either.
+		return e, false, errors.New("a GNU sparse file, which dpkg refuses to unpack; the package cannot be installed")
 	case tar.TypeLink:
 		e.Kind = rootfs.Hardlink
 		t, err := rootfs.Clean(hdr.Linkname)

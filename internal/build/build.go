@@ -38,6 +38,7 @@ func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 	res := &Result{Definition: defPath, Variant: opt.Variant, Ref: RefName(def), BuildKey: buildKey(def, l, comp, opt.LayerBudget)}
 	if opt.Output != "" && !opt.Force && opt.Tarball == "" && opt.Push == "" && opt.Signer == nil && opt.SBOMDir == "" {
 		if d, ok := AlreadyBuilt(opt.Output, res.Ref, res.BuildKey); ok {
+			oci.CleanLeftovers(opt.Output)
 			res.Skipped, res.IndexDigest, res.Elapsed = true, d, time.Since(start)
 			return res, nil
 		}

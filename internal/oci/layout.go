@@ -58,6 +58,15 @@ func WriteLayout(dir string, idx v1.ImageIndex, refName string) error {
 	return nameIndex(dir, desc, refName)
 }
 
+// CleanLeftovers removes from the layout at dir the temporary files an
+// interrupted writer left (no live writer's: they are locked), so that
+// they are never read and never pile up; a build that finds its image
+// already in the layout calls it too.
+func CleanLeftovers(dir string) {
+	leftover.Clean(filepath.Join(dir, "blobs", "sha256"), ".tmp-")
+	leftover.Clean(dir, ".tmp-")
+}
+
 // writeBlobs writes every blob idx references and the oci-layout marker,
 // and syncs the blob directory when a blob was written.
 func writeBlobs(dir string, idx v1.ImageIndex) error {
@@ -65,8 +74,7 @@ func writeBlobs(dir string, idx v1.ImageIndex) error {
 	if err := os.MkdirAll(blobDir, 0o755); err != nil {
 		return fmt.Errorf("oci: layout: %w", err)
 	}
-	leftover.Clean(blobDir, ".tmp-")
-	leftover.Clean(dir, ".tmp-")
+	CleanLeftovers(dir)
 	w := &blobWriter{dir: blobDir, done: map[v1.Hash]bool{}}
 	if err := w.index(idx); err != nil {
 		return fmt.Errorf("oci: layout %s: %w", dir, err)
