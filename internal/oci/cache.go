@@ -210,7 +210,7 @@ func (c *LayerCache) build(ctx context.Context, key string, tree *rootfs.FS, mti
 func (c *LayerCache) finish(key string, m layerMeta) (v1.Layer, error) {
 	blob, meta := c.paths(key)
 	if fi, err := os.Stat(blob); err == nil {
-		verifiedBlobs.add(blob, fi, m.Digest) // written from the bytes the digest was computed from
+		verifiedBlobs.Add(blob, fi, m.Digest) // written from the bytes the digest was computed from
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
@@ -314,7 +314,7 @@ func (w *blobWriter) link(h v1.Hash, size int64, src string, open func() (io.Rea
 	}
 	// A file this process wrote or hashed, unchanged since, is not hashed
 	// again (its hard link changes only its change time, recorded anew).
-	known := verifiedBlobs.has(src, srcInfo, h)
+	known := verifiedBlobs.Has(src, srcInfo, h)
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	tmp := filepath.Join(w.dir, fmt.Sprintf(".tmp-%s-link-%x", h.Hex[:12], rnd))
@@ -359,7 +359,7 @@ func (w *blobWriter) link(h v1.Hash, size int64, src string, open func() (io.Rea
 	// The rename changed the change time only: the file is remembered as
 	// it is now if nothing else changed while it was hashed.
 	if after, err := f.Stat(); err == nil && sameContent(before, after) {
-		verifiedBlobs.add(src, after, h)
+		verifiedBlobs.Add(src, after, h)
 	}
 	w.markDone(h, true)
 	return nil

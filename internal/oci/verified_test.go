@@ -49,9 +49,7 @@ func TestLinkHashesOncePerFile(t *testing.T) {
 	}
 
 	// As if written by an earlier run: forgotten.
-	verifiedBlobs.mu.Lock()
-	clear(verifiedBlobs.m)
-	verifiedBlobs.mu.Unlock()
+	verifiedBlobs.Clear()
 	start = hashes()
 	var l v1.Layer
 	for range 3 {

@@ -182,11 +182,7 @@ func (c *Cache) Read(sum string) ([]byte, error) {
 		}
 		return nil, &corruptError{sum: sum, got: got}
 	}
-	if id, ok := identity(fi); ok {
-		if id2, ok := identity(after); ok && id == id2 {
-			verified.add(p, after)
-		}
-	}
+	verified.add(p, fi, after)
 	return data, nil
 }
 

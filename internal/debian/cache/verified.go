@@ -2,21 +2,19 @@ package cache
 
 import (
 	"io/fs"
-	"sync"
 	"sync/atomic"
+
+	"github.com/temper-dev/temper/internal/fileid"
 )
 
 // verified remembers the content entries this process has read and found
-// to match their SHA-256, by file identity (device, inode, size,
-// modification and change times): reading the same file again in this
-// process (a catalog build reads each shared .deb once per image) skips
-// the hash. Any write to the file, or a file renamed over it, changes its
-// identity, and then it is hashed again; a new process hashes every entry
-// on its first read.
+// to match their SHA-256, by file identity (internal/fileid): reading the
+// same file again in this process (a catalog build reads each shared .deb
+// once per image) skips the hash. Any write to the file, or a file renamed
+// over it, changes its identity, and then it is hashed again; a new
+// process hashes every entry on its first read.
 type verifiedFiles struct {
-	mu     sync.Mutex
-	m      map[string]fileID
-	max    int
+	memo   *fileid.Memo[struct{}]
 	hashed atomic.Int64 // reads that hashed (tests)
 }
 
@@ -27,47 +25,21 @@ const maxVerified = 1 << 16
 var verified = newVerified(maxVerified)
 
 func newVerified(max int) *verifiedFiles {
-	return &verifiedFiles{m: map[string]fileID{}, max: max}
-}
-
-// fileID is a file's identity; ok is false where the system does not say.
-type fileID struct {
-	dev, ino     uint64
-	size         int64
-	mtime, ctime int64 // ns
+	return &verifiedFiles{memo: fileid.NewMemo[struct{}](max)}
 }
 
 // has reports whether path was verified with identity fi, and before is
 // the same identity (the file did not change while it was read).
 func (v *verifiedFiles) has(path string, before, fi fs.FileInfo) bool {
-	id, ok := identity(fi)
-	if !ok {
-		return false
-	}
-	if id0, ok := identity(before); !ok || id0 != id {
-		return false
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	got, ok := v.m[path]
-	return ok && got == id
+	return fileid.Same(before, fi) && v.memo.Has(path, fi, struct{}{})
 }
 
-func (v *verifiedFiles) add(path string, fi fs.FileInfo) {
-	id, ok := identity(fi)
-	if !ok {
-		return
+// add remembers path as verified, if it did not change while it was read
+// (before and after have one identity).
+func (v *verifiedFiles) add(path string, before, after fs.FileInfo) {
+	if fileid.Same(before, after) {
+		v.memo.Add(path, after, struct{}{})
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if len(v.m) >= v.max {
-		clear(v.m)
-	}
-	v.m[path] = id
 }
 
-func (v *verifiedFiles) forget(path string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.m, path)
-}
+func (v *verifiedFiles) forget(path string) { v.memo.Forget(path) }

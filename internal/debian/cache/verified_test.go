@@ -102,9 +102,7 @@ func TestVerifiedBounded(t *testing.T) {
 		if _, err := c.Read(sums[i]); err != nil {
 			t.Fatal(err)
 		}
-		v.mu.Lock()
-		n := len(v.m)
-		v.mu.Unlock()
+		n := v.memo.Len()
 		if n > 4 {
 			t.Fatalf("%d files remembered, bound 4", n)
 		}
