@@ -82,7 +82,7 @@ func newRootCommand(g *globalFlags) *cobra.Command {
 		return usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	g.register(root)
-	root.AddCommand(newVersionCommand(), newKeygenCommand(), newVerifyCommand(), newArchiveCommand(g), newLockCommand(g), newBuildCommand(g), newCheckCommand(g), newUpdateCommand(g), newTestCommand(), newCatalogCommand(g), newScanCommand(g), newVulnCommand(g))
+	root.AddCommand(newVersionCommand(), newKeygenCommand(), newVerifyCommand(g), newArchiveCommand(g), newLockCommand(g), newBuildCommand(g), newCheckCommand(g), newUpdateCommand(g), newTestCommand(), newCatalogCommand(g), newScanCommand(g), newVulnCommand(g))
 	root.AddCommand(newPromoteCommand(g), newRollbackCommand(g), newStatusCommand(g), newHistoryCommand(g), newPublishCommand(g), newSnapshotCommand(g), newFastTrackCommand(g))
 	root.AddCommand(newServeCommand(g), newTokenCommand(g))
 	return root

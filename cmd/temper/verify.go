@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,7 +15,7 @@ import (
 	"github.com/temper-dev/temper/internal/release"
 )
 
-func newVerifyCommand() *cobra.Command {
+func newVerifyCommand(g *globalFlags) *cobra.Command {
 	var keyPath, channel string
 	cmd := &cobra.Command{
 		Use:   "verify REF --key cosign.pub",
@@ -49,7 +50,7 @@ Every failure is printed, named; the exit status is 1 when any check fails.`,
 			rep, err := evidence.Verify(cmd.Context(), args[0], v)
 			out := cmd.OutOrStdout()
 			if channel != "" {
-				err = errors.Join(err, verifyChannel(cmd, args[0], v, channel))
+				err = errors.Join(err, verifyChannel(cmd, g, args[0], v, channel))
 			}
 			if rep != nil {
 				fmt.Fprintf(out, "%s: index %s\n", rep.Ref, rep.IndexDigest)
@@ -77,15 +78,30 @@ Every failure is printed, named; the exit status is 1 when any check fails.`,
 }
 
 // verifyChannel checks the promotion chain into channel (channels from
-// ./temper.yaml, else the defaults) and prints it.
-func verifyChannel(cmd *cobra.Command, ref string, v *attest.Verifier, channel string) error {
-	conf, err := config.Find("")
+// --config, else ./temper.yaml, else the defaults) and prints it. A
+// channel the configuration does not name is refused before the registry
+// is asked.
+func verifyChannel(cmd *cobra.Command, g *globalFlags, ref string, v *attest.Verifier, channel string) error {
+	conf, err := config.Find(g.config)
 	if err != nil {
 		return err
 	}
 	chs, err := release.ParseChannels(conf.Channels)
 	if err != nil {
 		return err
+	}
+	var names []string
+	for _, c := range chs {
+		names = append(names, c.Name)
+	}
+	if !slices.Contains(names, channel) {
+		from := "the default channels"
+		if g.config != "" {
+			from = g.config
+		} else if len(conf.Channels) > 0 {
+			from = config.FileName
+		}
+		return fmt.Errorf("--channel %s: not a channel of %s (%s); name one of them, or point --config at the catalog's %s", channel, from, strings.Join(names, ", "), config.FileName)
 	}
 	chain, err := release.VerifyChannel(cmd.Context(), ref, v, chs, channel)
 	for _, p := range chain.Moves {
