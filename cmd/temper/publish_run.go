@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +55,9 @@ func newSnapshotCommand(g *globalFlags) *cobra.Command {
 of the streams named), runs the full test suite (the definition's tests,
 service tests included) against exactly those digests, records the snapshot
 (id, time, per-stream pass/fail) and promotes the passing releases into the
-second channel under the rules (the gate with today's data).`,
+second channel under the rules (the gate with today's data). A runtime and
+its variants (NAME:VERSION-VARIANT) move together: naming one snapshots
+both, and a member that fails its tests or a rule holds the others back.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			opt, err := e.options()
@@ -118,8 +122,11 @@ func newFastTrackCommand(g *globalFlags) *cobra.Command {
 catalog, or one whose Debian urgency is at or above temper.yaml's
 fast_track.urgency (default: KEV only), runs the essential tests (the
 definition's tests) against that release, and moves it into every channel at
-once, recording the reason and the CVEs. Without arguments, every eligible
-stream. Needs the vulnerability data (temper vuln update).`,
+once, recording the reason and the CVEs. A runtime and its variants
+(NAME:VERSION-VARIANT) move together: each member's newest release, after
+each member's essential tests; when one is refused (tests, freeze) none
+moves. Without arguments, every eligible stream. Needs the vulnerability
+data (temper vuln update).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			opt, err := e.options()
@@ -160,8 +167,21 @@ func fastTrackAll(ctx context.Context, w io.Writer, svc *release.Service, stream
 		fmt.Fprintln(w, "no stream is eligible for the fast track")
 		return nil
 	}
+	// A runtime and its variants move together (release.FastTrack moves
+	// the group of the stream named): each group once.
+	groups, err := svc.Groups(ctx, streams)
+	if err != nil {
+		return err
+	}
 	var failed error
-	for _, s := range streams {
+	for _, g := range groups {
+		s := g[0]
+		for _, n := range streams {
+			if slices.Contains(g, n) {
+				s = n // the member named: its fixes lead
+				break
+			}
+		}
 		ft, err := svc.FastTrack(ctx, s, cve, tests)
 		var r *release.Refusal
 		switch {
@@ -171,10 +191,10 @@ func fastTrackAll(ctx context.Context, w io.Writer, svc *release.Service, stream
 		case err != nil:
 			return err
 		case len(ft.Moves) == 0:
-			fmt.Fprintf(w, "%s: %s already in every channel\n", s, ft.Release.Tag)
+			fmt.Fprintf(w, "%s: %s already in every channel\n", strings.Join(g, ", "), ft.Release.Tag)
 		}
 		for _, m := range ft.Moves {
-			fmt.Fprintf(w, "%s: %s → %s (%s)\n", s, m.Release.Tag, m.Move.Channel, m.Move.Reason)
+			fmt.Fprintf(w, "%s: %s → %s (%s)\n", m.Stream, m.Release.Tag, m.Move.Channel, m.Move.Reason)
 		}
 	}
 	return failed

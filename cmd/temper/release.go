@@ -219,7 +219,10 @@ func newRollbackCommand(g *globalFlags) *cobra.Command {
 		Short: "Move a channel back to the previous (or named) release that was in it",
 		Long: `rollback moves CHANNEL back to the release it held before the current one
 (or to RELEASE, a release tag that was in it), and records why. The release
-rolled back from is not promoted again unless forced.`,
+rolled back from is not promoted again unless forced. A runtime and its
+variants (NAME:VERSION-VARIANT) go back together: naming either moves the
+named one as above and the others to their matching releases (a variant's
+release built with the runtime's), each of which must have been in CHANNEL.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if channel == "" {
@@ -230,8 +233,14 @@ rolled back from is not promoted again unless forced.`,
 				return err
 			}
 			defer svc.Store.Close()
-			m, err := svc.Rollback(cmd.Context(), args[0], channel, to, reason)
-			return releaseReportMove(cmd.OutOrStdout(), args[0], m, err)
+			// A runtime and its variants go back together (docs/variants.md).
+			ms, err := svc.RollbackGroup(cmd.Context(), args[0], channel, to, reason)
+			for _, m := range ms {
+				if err := releaseReportMove(cmd.OutOrStdout(), m.Stream, m, nil); err != nil {
+					return err
+				}
+			}
+			return err
 		},
 	}
 	f.register(c)

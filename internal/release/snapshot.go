@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/temper-dev/temper/internal/store"
 )
@@ -20,15 +21,24 @@ type SnapshotRun struct {
 // Snapshot takes the newest release in the first channel of each stream
 // (all streams when none are named; frozen ones are skipped), runs the
 // full suite against exactly those digests, records the snapshot, and
-// promotes the passing ones to the second channel.
+// promotes the passing ones to the second channel. A runtime and its
+// variants (Group) move together, as PromoteGroup moves them: naming one
+// snapshots the group, and a member whose full suite failed (or that has
+// no release in the first channel) holds the others back, reported in
+// Refused with the member's name. A group whose members all failed is in
+// the results only.
 func (s *Service) Snapshot(ctx context.Context, streams []string, full TestRunner) (SnapshotRun, error) {
+	all, err := s.Store.Streams(ctx)
+	if err != nil {
+		return SnapshotRun{}, err
+	}
+	frozen := map[string]bool{}
+	for _, st := range all {
+		frozen[st.Name] = Frozen(st, s.now())
+	}
 	if len(streams) == 0 {
-		all, err := s.Store.Streams(ctx)
-		if err != nil {
-			return SnapshotRun{}, err
-		}
 		for _, st := range all {
-			if !Frozen(st, s.now()) {
+			if !frozen[st.Name] {
 				streams = append(streams, st.Name)
 			}
 		}
@@ -37,40 +47,68 @@ func (s *Service) Snapshot(ctx context.Context, streams []string, full TestRunne
 	if len(chs) < 2 {
 		return SnapshotRun{}, fmt.Errorf("a snapshot promotes into the second channel; only %s is configured", chs[0].Name)
 	}
-	snap := store.Snapshot{At: s.now()}
-	for _, stream := range streams {
-		heads, err := s.heads(ctx, stream)
-		if err != nil {
-			return SnapshotRun{}, err
-		}
-		h, ok := heads[chs[0].Name]
-		if !ok {
-			continue
-		}
-		res, err := full(ctx, stream, h.Release)
-		if err != nil {
-			return SnapshotRun{}, fmt.Errorf("snapshot: %s %s: %w", stream, h.Release.Tag, err)
-		}
-		snap.Results = append(snap.Results, store.SnapshotResult{Stream: stream, ReleaseID: h.Release.ID, Tag: h.Release.Tag, Passed: res.Passed, Summary: res.Summary})
+	groups, err := s.Groups(ctx, streams)
+	if err != nil {
+		return SnapshotRun{}, err
 	}
-	snap, err := s.Store.RecordSnapshot(ctx, snap)
+	snap := store.Snapshot{At: s.now()}
+	tested := map[string]int{} // stream → index in snap.Results
+	for _, g := range groups {
+		for _, stream := range g {
+			if frozen[stream] && !slices.Contains(streams, stream) {
+				continue // not tested: PromoteGroup refuses the group naming it
+			}
+			heads, err := s.heads(ctx, stream)
+			if err != nil {
+				return SnapshotRun{}, err
+			}
+			h, ok := heads[chs[0].Name]
+			if !ok {
+				continue
+			}
+			res, err := full(ctx, stream, h.Release)
+			if err != nil {
+				return SnapshotRun{}, fmt.Errorf("snapshot: %s %s: %w", stream, h.Release.Tag, err)
+			}
+			tested[stream] = len(snap.Results)
+			snap.Results = append(snap.Results, store.SnapshotResult{Stream: stream, ReleaseID: h.Release.ID, Tag: h.Release.Tag, Passed: res.Passed, Summary: res.Summary})
+		}
+	}
+	snap, err = s.Store.RecordSnapshot(ctx, snap)
 	if err != nil {
 		return SnapshotRun{}, err
 	}
 	run := SnapshotRun{Snapshot: snap}
-	for _, r := range snap.Results {
-		if !r.Passed {
+	for _, g := range groups {
+		var held error
+		passing := false
+		for _, stream := range g {
+			i, ok := tested[stream]
+			switch {
+			case ok && snap.Results[i].Passed:
+				passing = true
+			case ok && held == nil:
+				r := snap.Results[i]
+				held = &Refusal{Stream: stream, Release: r.Tag, Channel: chs[1].Name, Rule: "tests", Reason: "the snapshot's full test suite failed: " + r.Summary}
+			case !ok && !frozen[stream] && held == nil:
+				held = &Refusal{Stream: stream, Channel: chs[1].Name, Rule: "tests", Reason: "it has no release in " + chs[0].Name + " for the snapshot to test"}
+			}
+		}
+		if !passing {
 			continue
 		}
-		m, err := s.Promote(ctx, r.Stream, chs[1].Name, PromoteOptions{})
+		if held != nil {
+			run.Refused = append(run.Refused, heldBack(held, g))
+			continue
+		}
+		ms, err := s.PromoteGroup(ctx, g[0], chs[1].Name, PromoteOptions{})
+		run.Promoted = append(run.Promoted, ms...)
 		var ref *Refusal
 		switch {
 		case errors.As(err, &ref):
 			run.Refused = append(run.Refused, err)
 		case err != nil:
 			return run, err
-		default:
-			run.Promoted = append(run.Promoted, m)
 		}
 	}
 	return run, nil

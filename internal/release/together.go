@@ -63,10 +63,7 @@ func (s *Service) PromoteGroup(ctx context.Context, stream, to string, opt Promo
 	plans := make([]planned, len(group))
 	for i, m := range group {
 		if plans[i], err = s.plan(ctx, m, to, opt); err != nil {
-			if len(group) > 1 {
-				err = fmt.Errorf("%w; %s and its variants move only together: none of %s moved", err, group[0], strings.Join(group, ", "))
-			}
-			return nil, err
+			return nil, heldBack(err, group)
 		}
 	}
 	out := make([]Moved, 0, len(group))
@@ -77,6 +74,37 @@ func (s *Service) PromoteGroup(ctx context.Context, stream, to string, opt Promo
 		if err != nil {
 			return out, err
 		}
+	}
+	return out, nil
+}
+
+// heldBack adds to a member's refusal that its group (Group) stays: the
+// one wording of the all-or-nothing rule for promotion, snapshot, fast
+// track and rollback. A group of one gets err unchanged.
+func heldBack(err error, group []string) error {
+	if len(group) < 2 {
+		return err
+	}
+	return fmt.Errorf("%w; %s and its variants move only together: none of %s moved", err, group[0], strings.Join(group, ", "))
+}
+
+// Groups expands streams into their groups (Group), each once, in the
+// order first named: what a command or job naming several streams moves.
+func (s *Service) Groups(ctx context.Context, streams []string) ([][]string, error) {
+	var out [][]string
+	seen := map[string]bool{}
+	for _, st := range streams {
+		if seen[st] {
+			continue
+		}
+		g, err := s.Group(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range g {
+			seen[m] = true
+		}
+		out = append(out, g)
 	}
 	return out, nil
 }

@@ -369,7 +369,15 @@ func (s *Server) postRollback(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `stream and channel are required: {"stream": "NAME:VERSION", "channel": "CHANNEL"}`)
 		return
 	}
-	m, err := s.cfg.Service.Rollback(r.Context(), req.Stream, req.Channel, req.To, req.Reason)
+	// A runtime and its variants go back together (release.RollbackGroup);
+	// the answer describes the stream asked for.
+	group, err := s.cfg.Service.RollbackGroup(r.Context(), req.Stream, req.Channel, req.To, req.Reason)
+	var m release.Moved
+	for _, g := range group {
+		if g.Stream == req.Stream || m.Stream == "" {
+			m = g
+		}
+	}
 	moveResult(w, m, err)
 }
 
@@ -406,7 +414,22 @@ func (s *Server) postFastTrack(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []result{}
 	tests := pipeline.ReleaseTests(svc, s.cfg.Test, "essential")
-	for _, st := range streams {
+	// A runtime and its variants move together (release.FastTrack moves
+	// the group of the stream named; Moved.Stream names each): each once.
+	groups, err := svc.Groups(ctx, streams)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	for _, g := range groups {
+		st := g[0]
+		if req.Stream != "" {
+			st = req.Stream
+		}
 		ft, err := svc.FastTrack(ctx, st, req.CVE, tests)
 		var ref *release.Refusal
 		switch {

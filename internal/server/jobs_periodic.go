@@ -104,7 +104,17 @@ func (s *Server) runFastTrack(ctx context.Context, stream string) error {
 		}
 	}
 	tests := pipeline.ReleaseTests(svc, s.cfg.Test, "essential")
-	for _, st := range streams {
+	// A runtime and its variants move together (release.FastTrack moves
+	// the group of the stream named): each group once.
+	groups, err := svc.Groups(ctx, streams)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		st := g[0]
+		if stream != "" {
+			st = stream
+		}
 		ft, err := svc.FastTrack(ctx, st, "", tests)
 		var r *release.Refusal
 		switch {
@@ -114,7 +124,7 @@ func (s *Server) runFastTrack(ctx context.Context, stream string) error {
 			return err
 		}
 		for _, m := range ft.Moves {
-			s.log.Info("fast-tracked", "stream", st, "tag", m.Release.Tag, "to", m.Move.Channel, "reason", m.Move.Reason)
+			s.log.Info("fast-tracked", "stream", m.Stream, "tag", m.Release.Tag, "to", m.Move.Channel, "reason", m.Move.Reason)
 			s.metrics.moved(m)
 		}
 	}
