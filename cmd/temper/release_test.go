@@ -107,3 +107,107 @@ func TestReleaseCommands(t *testing.T) {
 	}
 	t.Log(out)
 }
+
+// temper rollback moves a runtime and its variant back together,
+// printing one line per member (docs/variants.md).
+func TestReleaseCommandsMoveVariantsTogether(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	ctx := context.Background()
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	state := filepath.Join(t.TempDir(), "state.db")
+	st, err := store.Open(ctx, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dir, _ := build.DefaultStore()
+	tags := release.LayoutTags{Dir: dir}
+	svc := &release.Service{Store: st, Tags: tags, Now: clock}
+	rt := store.Stream{Name: "python:3.11-bookworm", Definition: "catalog/python/3.11-bookworm.yaml", EOL: "2028-06-30"}
+	dev := store.Stream{Name: "python:3.11-bookworm-dev", Definition: rt.Definition, EOL: rt.EOL}
+	publish := func(s store.Stream) store.Release {
+		idx, err := random.Index(32, 1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := idx.Digest()
+		p, err := svc.Publish(ctx, release.Candidate{Stream: s, Index: idx, Digest: d.String(), BuildKey: d.String(),
+			Tests: store.Result{Passed: true}, Gate: store.Result{Passed: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Release
+	}
+	r1, d1 := publish(rt), publish(dev)
+	r2, d2 := publish(rt), publish(dev)
+	runRollback := func(args ...string) (string, error) {
+		g := defaultGlobals()
+		g.now = clock
+		root := newRootCommand(g)
+		var out bytes.Buffer
+		root.SetOut(&out)
+		root.SetArgs(append(args, "--state", state))
+		err := root.ExecuteContext(ctx)
+		return out.String(), err
+	}
+	// Named by the variant: the runtime goes back with it.
+	out, err := runRollback("rollback", dev.Name, "--channel", "testing", "--reason", "headers broken")
+	if err != nil || !strings.Contains(out, rt.Name+": "+r1.Tag+" → testing (rollback: headers broken (with "+dev.Name+"))") ||
+		!strings.Contains(out, dev.Name+": "+d1.Tag+" → testing (rollback: headers broken)") {
+		t.Fatalf("rollback: %v\n%s", err, out)
+	}
+	for _, r := range []store.Release{r2, d2} {
+		got, _ := st.ReleaseByID(ctx, r.ID)
+		if got.RolledBack.IsZero() {
+			t.Fatalf("%s %s not marked rolled back", r.Stream, r.Tag)
+		}
+	}
+	if got, _ := tags.Get(ctx, "python", "3.11-bookworm-dev-testing"); got != d1.Digest {
+		t.Fatalf("dev testing tag = %s, want %s", got, d1.Digest)
+	}
+}
+
+type kevOnly map[string]bool
+
+func (k kevOnly) KEV(id string) bool             { return k[id] }
+func (kevOnly) Urgency(id, source string) string { return "" }
+
+// temper fast-track naming both members of a group moves the group once,
+// printing each member's moves.
+func TestFastTrackAllMovesGroupOnce(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tags := release.LayoutTags{Dir: t.TempDir()}
+	svc := &release.Service{Store: st, Tags: tags, Now: func() time.Time { return now }, Vulns: kevOnly{"CVE-2026-0001": true}}
+	rt := store.Stream{Name: "python:3.11-bookworm", Definition: "python.yaml", EOL: "2028-06-30"}
+	dev := store.Stream{Name: "python:3.11-bookworm-dev", Definition: "python.yaml", EOL: "2028-06-30"}
+	for _, s := range []store.Stream{rt, dev} {
+		idx, err := random.Index(32, 1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := idx.Digest()
+		if _, err := svc.Publish(ctx, release.Candidate{Stream: s, Index: idx, Digest: d.String(), BuildKey: d.String(),
+			Tests: store.Result{Passed: true}, Gate: store.Result{Passed: true}, CVEsFixed: []store.CVE{{ID: "CVE-2026-0001", Source: "openssl"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if err := fastTrackAll(ctx, &out, svc, []string{dev.Name, rt.Name}, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{rt.Name + ": 3.11-bookworm-20261129.1 → production", dev.Name + ": 3.11-bookworm-dev-20261129.1 → production"} {
+		if strings.Count(out.String(), want) != 1 {
+			t.Fatalf("want %q once:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "already in every channel") || strings.Count(out.String(), "\n") != 4 {
+		t.Fatalf("the group was fast-tracked twice:\n%s", out.String())
+	}
+}
