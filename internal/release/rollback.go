@@ -71,14 +71,15 @@ func (s *Service) rollbackTarget(ctx context.Context, stream, channel string, cu
 // to the matching release, so the channel keeps a runtime with the
 // variants built from its closure:
 //
-//   - the runtime release a variant release matches is the runtime's
-//     newest release published before it (a variant is published after
-//     its runtime, and a variant-only change after the runtime release it
-//     was built with);
-//   - the runtime goes to the release the named variant release matches,
-//     and each variant to its newest release that matches the runtime's
-//     and was in the channel (one not rolled back before, when there is
-//     one).
+//   - a variant release was built with the runtime's newest release
+//     published before it (a variant is published after its runtime, and
+//     a variant-only change after the runtime release it was built with);
+//     a runtime release after which the variant's build did not change
+//     goes with the variant's newest release before it (builtWith);
+//   - the runtime goes to the release the named variant release was built
+//     with, and each variant to its newest release built with the
+//     runtime's that was in the channel (one not rolled back before, when
+//     there is one).
 //
 // A member whose channel holds its matching release already does not
 // move; one with no release in the channel has nothing to roll back.
@@ -183,10 +184,41 @@ func matchedRuntime(rels []store.Release, variantID int64) store.Release {
 	return store.Release{}
 }
 
+// builtWith are a variant's releases built with the runtime's release
+// base, newest first: those published after base and before the
+// runtime's next release (a variant is published after its runtime; a
+// variant-only change after the runtime release it was built with), or,
+// when there are none (the variant's build did not change with base),
+// the variant's newest release before base. rels are the variant's and
+// rtRels the runtime's releases, newest first.
+func builtWith(rels, rtRels []store.Release, base store.Release) []store.Release {
+	var next int64 // the runtime's release after base; 0: none
+	for _, r := range rtRels {
+		if r.ID > base.ID {
+			next = r.ID
+		}
+	}
+	var out []store.Release
+	for _, r := range rels {
+		if r.ID > base.ID && (next == 0 || r.ID < next) {
+			out = append(out, r)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, r := range rels {
+		if r.ID < base.ID {
+			return []store.Release{r}
+		}
+	}
+	return nil
+}
+
 // matchingIn is member's release to roll channel back to alongside the
 // runtime's release base: base itself for the runtime, else the member's
-// newest release matching base; in both cases one that was in the
-// channel.
+// newest release built with base (builtWith; one not rolled back before,
+// when there is one); in both cases one that was in the channel.
 func (s *Service) matchingIn(ctx context.Context, member string, isRuntime bool, channel string, base store.Release, rtRels []store.Release) (store.Release, error) {
 	moves, err := s.Store.Moves(ctx, member)
 	if err != nil {
@@ -209,8 +241,8 @@ func (s *Service) matchingIn(ctx context.Context, member string, isRuntime bool,
 		return store.Release{}, err
 	}
 	var found store.Release
-	for _, r := range rels {
-		if !was[r.ID] || matchedRuntime(rtRels, r.ID).ID != base.ID {
+	for _, r := range builtWith(rels, rtRels, base) {
+		if !was[r.ID] {
 			continue
 		}
 		if r.RolledBack.IsZero() {

@@ -381,3 +381,23 @@ func TestRollbackGroupNeedsMatchingRelease(t *testing.T) {
 		}
 	})
 }
+
+// A runtime release after which the variant's build did not change (no
+// variant release followed it) goes with the variant's release before it.
+func TestRollbackGroupRuntimeReleasedAlone(t *testing.T) {
+	each(t, func(t *testing.T, fx *fixture) {
+		rt, dev, _ := pyGroup()
+		fx.publish(t, rt, "k1")
+		d1 := fx.publish(t, dev, "d1").Release
+		r2 := fx.publish(t, rt, "k2").Release // the variant's build key did not change
+		fx.publish(t, rt, "k3")
+		fx.publish(t, dev, "d3")
+		ms, err := fx.svc.RollbackGroup(ctx, rt.Name, "testing", "", "")
+		if err != nil || len(ms) != 2 || ms[0].Release.ID != r2.ID || ms[1].Release.ID != d1.ID {
+			t.Fatalf("rollback: %+v %v", ms, err)
+		}
+		if fx.tags.tag("python:3.11-bookworm-testing") != r2.Digest || fx.tags.tag("python:3.11-bookworm-dev-testing") != d1.Digest {
+			t.Fatal("testing tags")
+		}
+	})
+}
