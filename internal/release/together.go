@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/temper-dev/temper/internal/store"
 )
 
 // Group is the streams that move through the channels together
@@ -23,6 +25,15 @@ func (s *Service) Group(ctx context.Context, stream string) ([]string, error) {
 	all, err := s.Store.Streams(ctx)
 	if err != nil {
 		return nil, err
+	}
+	return groupOf(st, all), nil
+}
+
+// groupOf is Group over the streams read already.
+func groupOf(st store.Stream, all []store.Stream) []string {
+	stream := st.Name
+	if st.Definition == "" {
+		return []string{stream}
 	}
 	var siblings []string
 	for _, o := range all {
@@ -44,7 +55,7 @@ func (s *Service) Group(ctx context.Context, stream string) ([]string, error) {
 		}
 	}
 	sort.Strings(group[1:])
-	return group, nil
+	return group
 }
 
 // PromoteGroup promotes stream's group (Group: a runtime and its
@@ -90,17 +101,29 @@ func heldBack(err error, group []string) error {
 
 // Groups expands streams into their groups (Group), each once, in the
 // order first named: what a command or job naming several streams moves.
+// The streams are read once.
 func (s *Service) Groups(ctx context.Context, streams []string) ([][]string, error) {
+	all, err := s.Store.Streams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]store.Stream, len(all))
+	for _, st := range all {
+		byName[st.Name] = st
+	}
 	var out [][]string
 	seen := map[string]bool{}
-	for _, st := range streams {
-		if seen[st] {
+	for _, name := range streams {
+		if seen[name] {
 			continue
 		}
-		g, err := s.Group(ctx, st)
-		if err != nil {
-			return nil, err
+		st, ok := byName[name]
+		if !ok {
+			if st, err = s.Store.Stream(ctx, name); err != nil {
+				return nil, err // not found, named
+			}
 		}
+		g := groupOf(st, all)
 		for _, m := range g {
 			seen[m] = true
 		}
