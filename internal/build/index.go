@@ -42,9 +42,24 @@ func IndexWith(ctx context.Context, def *spec.Definition, l *spec.Lock, opt Opti
 	if err != nil {
 		return nil, nil, st, err
 	}
-	memo, release := packageMemo()
+	memo, runtimes, release := sharedMemos()
 	defer release()
 	lay = lay.withRuntimeTrees(ctx, debs, aptMirrors(opt), memo)
+	lay.apt, lay.runtimes = aptMirrors(opt), runtimes
+	if lay.variants {
+		// The variants' builds wait for this build's package layers.
+		lay.publish = map[string]func(*runtimeLayerSet){}
+		for _, arch := range def.Architectures {
+			k, ok := runtimeKeyOf(def, l, arch, lay.apt, lay.packageLayers(), comp, lay.cache)
+			if !ok {
+				continue
+			}
+			if f := runtimes.begin(k, len(def.VariantNames())); f != nil {
+				lay.publish[arch] = f
+				defer f(nil) // the build failed before handing them over
+			}
+		}
+	}
 	var images []v1.Image
 	var infos []ImageInfo
 	for _, arch := range def.Architectures {

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/temper-dev/temper/internal/assemble"
 	"github.com/temper-dev/temper/internal/layers"
 	"github.com/temper-dev/temper/internal/oci"
@@ -41,6 +43,22 @@ type layering struct {
 	runtime     *spec.Lock
 	runtimeDef  *spec.Definition
 	runtimeTree func(arch string) (*rootfs.FS, error)
+	// apt are the apt sources the images are built with; runtimes keeps
+	// runtimes' package layers for their variants: a runtime's build hands
+	// its layers over with publish (by architecture), a variant's build
+	// takes its runtime's from there (runtimelayers.go).
+	apt      [2]string
+	runtimes *runtimeLayerMemo
+	publish  map[string]func(*runtimeLayerSet)
+}
+
+// packageLayers is the number of package layers of the budget.
+func (lay layering) packageLayers() int {
+	budget := lay.budget
+	if budget <= 0 {
+		budget = layers.DefaultBudget
+	}
+	return budget - 1
 }
 
 // newLayering is the layering of def's image with opt's budget and cache:
@@ -101,9 +119,9 @@ func (lay layering) layers(ctx context.Context, tree *rootfs.FS, arch string, pk
 		return nil, err
 	}
 	names := groupNames(groups)
-	var reused map[int]*rootfs.FS
+	var reused map[int]runtimeLayer
 	if lay.runtime != nil && layers.Reserved(budget-1) > 0 {
-		if tree, groups, names, reused, err = lay.reuseRuntime(arch, tree, groups, budget-1); err != nil {
+		if tree, groups, names, reused, err = lay.reuseRuntime(ctx, arch, tree, groups, budget-1); err != nil {
 			return nil, err
 		}
 	}
@@ -111,10 +129,16 @@ func (lay layering) layers(ctx context.Context, tree *rootfs.FS, arch string, pk
 	if err != nil {
 		return nil, err
 	}
+	publish := lay.publish[arch]
+	var set *runtimeLayerSet
+	if publish != nil {
+		set = &runtimeLayerSet{trees: trees[:len(groups)], layers: make([]v1.Layer, len(groups))}
+	}
 	out := make([]oci.NamedLayer, 0, len(trees))
 	for i, t := range trees {
-		if r := reused[i]; r != nil {
-			t = r // the runtime's own layer
+		r := reused[i]
+		if r.tree != nil {
+			t = r.tree // the runtime's own layer
 		}
 		name, mtime := generatedLayer, epoch
 		if i < len(groups) {
@@ -126,11 +150,19 @@ func (lay layering) layers(ctx context.Context, tree *rootfs.FS, arch string, pk
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		l, err := lay.cache.LayerContext(ctx, t, mtime, lay.compression)
-		if err != nil {
-			return nil, err
+		l := r.layer // the runtime's build's, from the same tree
+		if l == nil {
+			if l, err = lay.cache.LayerContext(ctx, t, mtime, lay.compression); err != nil {
+				return nil, err
+			}
+		}
+		if set != nil && i < len(groups) {
+			set.layers[i] = l
 		}
 		out = append(out, oci.NamedLayer{Layer: l, Name: name})
+	}
+	if publish != nil {
+		publish(set)
 	}
 	return out, nil
 }

@@ -26,21 +26,31 @@ var sharedPackages struct {
 	users int
 	gen   int
 	memo  *assemble.Packages
+	// runtimes lives and goes with memo (runtimelayers.go).
+	runtimes *runtimeLayerMemo
 }
 
 // packageMemo returns the memo of unpacked packages the builds running in
 // this process share, and the function a build calls when it no longer
 // needs it.
 func packageMemo() (*assemble.Packages, func()) {
+	memo, _, release := sharedMemos()
+	return memo, release
+}
+
+// sharedMemos is packageMemo with the runtimes' layers kept for their
+// variants' builds (runtimeLayerMemo), which go with it.
+func sharedMemos() (*assemble.Packages, *runtimeLayerMemo, func()) {
 	s := &sharedPackages
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.memo == nil {
 		s.memo = assemble.NewPackages(packageMemoMax)
+		s.runtimes = newRuntimeLayerMemo(runtimeLayerMemoMax)
 	}
 	s.users++
 	s.gen++
-	return s.memo, sync.OnceFunc(func() {
+	return s.memo, s.runtimes, sync.OnceFunc(func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.users--
@@ -53,6 +63,7 @@ func packageMemo() (*assemble.Packages, func()) {
 			defer s.mu.Unlock()
 			if s.users == 0 && s.gen == gen {
 				s.memo = nil
+				s.runtimes = nil
 			}
 		})
 	})

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"path"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/temper-dev/temper/internal/assemble"
 	"github.com/temper-dev/temper/internal/layers"
 	"github.com/temper-dev/temper/internal/rootfs"
@@ -55,30 +57,52 @@ func (lay layering) withRuntimeTrees(ctx context.Context, fetched map[string][]b
 	return lay
 }
 
+// runtimeLayer is a layer of the runtime's that a variant reuses: its
+// tree, and the layer when the runtime's build gave it (runtimeLayerMemo).
+type runtimeLayer struct {
+	tree  *rootfs.FS
+	layer v1.Layer
+}
+
 // reuseRuntime takes a variant's groups (from layers.SplitVariant, n
 // package layers) and tree, and returns the tree and groups to split
 // (names per group) with the runtime's reusable layers' entries taken out,
-// and the runtime's layer trees by group index. Entries of the runtime's
+// and the runtime's layers by group index. Entries of the runtime's
 // packages that its layers do not hold go with the variant's last own
-// group (a new one when it has none).
-func (lay layering) reuseRuntime(arch string, tree *rootfs.FS, groups []layers.Group, n int) (*rootfs.FS, []layers.Group, [][]string, map[int]*rootfs.FS, error) {
+// group (a new one when it has none). The runtime's layers are its
+// build's in this process when it hands them over (lay.runtimes), else
+// split from its tree assembled again (lay.runtimeTree).
+func (lay layering) reuseRuntime(ctx context.Context, arch string, tree *rootfs.FS, groups []layers.Group, n int) (*rootfs.FS, []layers.Group, [][]string, map[int]runtimeLayer, error) {
 	names := groupNames(groups)
 	if lay.runtimeTree == nil {
 		return tree, groups, names, nil, nil
-	}
-	rtree, err := lay.runtimeTree(arch)
-	if err != nil || rtree == nil {
-		return tree, groups, names, nil, err
 	}
 	rg, err := layers.SplitRuntime(lay.runtime.Architectures[arch].Packages, n)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	rtrees, err := assemble.SplitTree(rtree, groupNames(rg))
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("the runtime's layers: %w", err)
+	var rtrees []*rootfs.FS
+	var rlayers []v1.Layer
+	if k, ok := runtimeKeyOf(lay.runtimeDef, lay.runtime, arch, lay.apt, n, lay.compression, lay.cache); ok {
+		set, err := lay.runtimes.get(ctx, k)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		if set != nil && len(set.trees) == len(rg) {
+			rtrees, rlayers = set.trees, set.layers
+		}
 	}
-	reused := map[int]*rootfs.FS{}
+	if rtrees == nil {
+		rtree, err := lay.runtimeTree(arch)
+		if err != nil || rtree == nil {
+			return tree, groups, names, nil, err
+		}
+		if rtrees, err = assemble.SplitTree(rtree, groupNames(rg)); err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("the runtime's layers: %w", err)
+		}
+		rlayers = make([]v1.Layer, len(rg))
+	}
+	reused := map[int]runtimeLayer{}
 	taken := map[string]bool{}
 	for k, g := range groups {
 		if g.Runtime == 0 || g.Runtime > len(rg) {
@@ -88,7 +112,7 @@ func (lay layering) reuseRuntime(arch string, tree *rootfs.FS, groups []layers.G
 		if t.Len() <= 1 || !within(t, tree) {
 			continue
 		}
-		reused[k] = t
+		reused[k] = runtimeLayer{tree: t, layer: rlayers[g.Runtime-1]}
 		t.Walk(func(e *rootfs.Entry) error {
 			if e.Path != "" {
 				taken[e.Path] = true
@@ -113,7 +137,7 @@ func (lay layering) reuseRuntime(arch string, tree *rootfs.FS, groups []layers.G
 	}
 	var left []string
 	for k := range groups {
-		if reused[k] != nil {
+		if reused[k].tree != nil {
 			left = append(left, names[k]...)
 			names[k] = nil
 		}
