@@ -46,8 +46,9 @@ func IndexWith(ctx context.Context, def *spec.Definition, l *spec.Lock, opt Opti
 	defer release()
 	lay = lay.withRuntimeTrees(ctx, debs, aptMirrors(opt), memo)
 	lay.apt, lay.runtimes = aptMirrors(opt), runtimes
-	if lay.variants {
-		// The variants' builds wait for this build's package layers.
+	if lay.variants && opt.variantsFollow {
+		// The variants' builds (All's, in this process) wait for this
+		// build's package layers.
 		lay.publish = map[string]func(*runtimeLayerSet){}
 		for _, arch := range def.Architectures {
 			k, ok := runtimeKeyOf(def, l, arch, lay.apt, lay.packageLayers(), comp, lay.cache)

@@ -65,6 +65,10 @@ type Options struct {
 	// Layers builds each distinct layer once across the builds that share
 	// it (All shares one); nil means a cache for this build only.
 	Layers *oci.LayerCache
+	// variantsFollow is set by All on a runtime's build whose variants it
+	// builds too: the runtime's build hands its package layers to theirs
+	// (runtimeLayerMemo).
+	variantsFollow bool
 }
 
 // Parallelism is how many of n definitions All builds at once: Parallel,

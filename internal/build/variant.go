@@ -45,6 +45,7 @@ func (t Target) options(opt Options) Options {
 		opt.Tarball, opt.Push = "", ""
 	}
 	opt.Variant = t.Variant
+	opt.variantsFollow = t.Variant == ""
 	return opt
 }
 
