@@ -169,11 +169,11 @@ func (c *Packages) touch(s *pkgSlot) {
 }
 
 // memSize is what a package read into memory holds: its files' contents,
-// its control files and about 160 bytes per entry (the entry, its path).
+// its control files and each entry (rootfs.Entry.MemSize).
 func (p *pkg) memSize() int64 {
 	n := int64(256)
 	for _, e := range p.entries {
-		n += int64(len(e.Data)+len(e.Path)+len(e.Target)) + 160
+		n += e.MemSize()
 	}
 	for name, b := range p.control {
 		n += int64(len(name)+len(b)) + 64

@@ -174,13 +174,13 @@ func (c *runtimeLayerMemo) get(ctx context.Context, k runtimeKey) (*runtimeLayer
 	return s.set, nil
 }
 
-// size is what the set's trees hold: their files' contents and about 160
-// bytes per entry (as assemble.Packages counts).
+// size is what the set's trees hold (rootfs.Entry.MemSize, as
+// assemble.Packages counts).
 func (set *runtimeLayerSet) size() int64 {
 	var n int64
 	for _, t := range set.trees {
 		t.Walk(func(e *rootfs.Entry) error {
-			n += int64(len(e.Data)+len(e.Path)+len(e.Target)) + 160
+			n += e.MemSize()
 			return nil
 		})
 	}

@@ -49,6 +49,13 @@ type Entry struct {
 	Package string
 }
 
+// MemSize is about what the entry holds in memory: its content, path and
+// link target, and about 160 bytes for the entry itself and its map slot.
+// Memos of unpacked packages and trees bound themselves by it.
+func (e *Entry) MemSize() int64 {
+	return int64(len(e.Data)+len(e.Path)+len(e.Target)) + 160
+}
+
 // FS is an in-memory tree. The zero value is not usable; call New.
 type FS struct {
 	entries map[string]*Entry
