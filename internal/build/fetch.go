@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,8 @@ import (
 	"fmt"
 	"path"
 	"runtime"
+	"strconv"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -19,7 +22,8 @@ import (
 )
 
 // fetchDebs fetches every .deb the lock pins for the definition's
-// architectures, each once, and returns their (fast) contents by SHA-256.
+// architectures, each once, and returns their (fast) contents by SHA-256
+// (fetchFast).
 func fetchDebs(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.Fetcher) (map[string][]byte, pool.Stats, error) {
 	var items, local []pool.Item
 	seen := map[string]bool{}
@@ -46,23 +50,9 @@ func fetchDebs(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.
 			items = append(items, it)
 		}
 	}
-	data, st, err := f.Fetch(ctx, items)
+	debs, st, err := fetchFast(ctx, f, items, local, def.ReadLocalDeb)
 	if err != nil {
 		return nil, st, err
-	}
-	for _, it := range local {
-		b, err := def.ReadLocalDeb(it.Filename, it.SHA256)
-		if err != nil {
-			return nil, st, err
-		}
-		items, data = append(items, it), append(data, b)
-	}
-	if data, err = fastCopies(ctx, f.Cache, items, data); err != nil {
-		return nil, st, err
-	}
-	debs := make(map[string][]byte, len(items))
-	for i, it := range items {
-		debs[it.SHA256] = data[i]
 	}
 	// The lock is checked before it is trusted (internal/closure).
 	for _, arch := range def.Architectures {
@@ -71,6 +61,117 @@ func fetchDebs(ctx context.Context, def *spec.Definition, l *spec.Lock, f *pool.
 		}
 	}
 	return debs, st, nil
+}
+
+// fetchFast returns the fast contents (see fastCopies) of items and local
+// by SHA-256. An item whose copy the cache holds is served from the copy
+// alone: its .deb is neither read nor downloaded (a warm build read both,
+// and used only the copy). The others are fetched (f.Fetch) and
+// transcoded as before, and so is an item whose copy is missing or fails
+// its verification, which also makes the copy again. local (local_debs)
+// are always read, by readLocal, which refuses bytes that are not the
+// lock's. Copies served count as cache hits in the stats.
+func fetchFast(ctx context.Context, f *pool.Fetcher, items, local []pool.Item, readLocal func(src, sha string) ([]byte, error)) (map[string][]byte, pool.Stats, error) {
+	start := time.Now()
+	copies, err := cachedCopies(ctx, f.Cache, items)
+	if err != nil {
+		return nil, pool.Stats{Elapsed: time.Since(start)}, err
+	}
+	var rest []pool.Item
+	for i, it := range items {
+		if copies[i] == nil {
+			rest = append(rest, it)
+		}
+	}
+	data, st, err := f.Fetch(ctx, rest)
+	st.Cached += len(items) - len(rest)
+	st.Elapsed = time.Since(start)
+	if err != nil {
+		return nil, st, err
+	}
+	for _, it := range local {
+		b, err := readLocal(it.Filename, it.SHA256)
+		if err != nil {
+			return nil, st, err
+		}
+		rest, data = append(rest, it), append(data, b)
+	}
+	if data, err = fastCopies(ctx, f.Cache, rest, data); err != nil {
+		return nil, st, err
+	}
+	debs := make(map[string][]byte, len(items)+len(local))
+	for i, it := range items {
+		if copies[i] != nil {
+			debs[it.SHA256] = copies[i]
+		}
+	}
+	for i, it := range rest {
+		debs[it.SHA256] = data[i]
+	}
+	return debs, st, nil
+}
+
+// copyRef names the ref from a .deb's SHA-256 to its fast copy's, and
+// sizeRef the ref holding the .deb's size (decimal), written once its
+// verified bytes were seen: a copy served without the .deb still has the
+// lock's size checked against the .deb's.
+func copyRef(sha string) string { return "deb-zst " + sha }
+func sizeRef(sha string) string { return "deb-size " + sha }
+
+// cachedCopies returns, in item order, the fast copy of each item that the
+// cache holds with the .deb's size (nil for the others, which are to be
+// fetched). An item whose size the per-.deb limit refuses is left to the
+// fetch, which reports it; one whose lock size differs from its .deb's is
+// an error (all such are reported).
+func cachedCopies(ctx context.Context, c *cache.Cache, items []pool.Item) ([][]byte, error) {
+	out := make([][]byte, len(items))
+	errs := make([]error, len(items))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, it := range items {
+		g.Go(func() error {
+			if ctx.Err() == nil {
+				out[i], errs[i] = cachedCopy(c, it)
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, errors.Join(errs...)
+}
+
+// cachedCopy returns the item's fast copy from the cache, verified, or nil when
+// there is none to use: no copy, a copy that fails verification (the cache
+// removes it), or no record of the .deb's size.
+func cachedCopy(c *cache.Cache, it pool.Item) ([]byte, error) {
+	if pool.CheckSize(it) != nil {
+		return nil, nil
+	}
+	raw, err := c.GetRef(sizeRef(it.SHA256))
+	if err != nil {
+		return nil, nil
+	}
+	size, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return nil, nil
+	}
+	if size != it.Size {
+		// The size was the .deb's with the lock's SHA-256 (as in pool's
+		// fetch), so the lock's size is what is wrong.
+		return nil, fmt.Errorf("%s %s: the lock says size %d, but the .deb with its sha256 %s is %d bytes: the lock was edited by hand; run `temper lock` to rewrite it", it.Name, it.Version, it.Size, it.SHA256, size)
+	}
+	sum, err := c.GetRef(copyRef(it.SHA256))
+	if err != nil {
+		return nil, nil
+	}
+	fast, err := c.Read(string(sum))
+	if err != nil {
+		return nil, nil
+	}
+	return fast, nil
 }
 
 // fastCopies swaps each verified .deb for its zstd-transcoded copy
@@ -95,7 +196,13 @@ func fastCopies(ctx context.Context, c *cache.Cache, items []pool.Item, data [][
 }
 
 func fastCopy(ctx context.Context, c *cache.Cache, it pool.Item, data []byte) ([]byte, error) {
-	ref := "deb-zst " + it.SHA256
+	// data is the verified .deb: its size is recorded for cachedCopy.
+	// (A failure to record it only costs the next build time.)
+	size := []byte(strconv.Itoa(len(data)))
+	if old, err := c.GetRef(sizeRef(it.SHA256)); err != nil || !bytes.Equal(old, size) {
+		c.PutRef(sizeRef(it.SHA256), size)
+	}
+	ref := copyRef(it.SHA256)
 	if sum, err := c.GetRef(ref); err == nil {
 		if fast, err := c.Read(string(sum)); err == nil {
 			return fast, nil

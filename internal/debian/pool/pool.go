@@ -132,7 +132,7 @@ func (f *Fetcher) fetchOne(ctx context.Context, it Item) (data []byte, fromCache
 	if ctx.Err() != nil {
 		return nil, false, ctx.Err()
 	}
-	if err := checkSize(it); err != nil {
+	if err := CheckSize(it); err != nil {
 		return nil, false, err
 	}
 	data, err = f.Cache.Read(it.SHA256)
@@ -181,9 +181,11 @@ func (f *Fetcher) download(ctx context.Context, it Item) ([]byte, error) {
 	return buf.b, nil
 }
 
-// checkSize refuses an item whose size the per-.deb limit does not allow,
-// before anything is read or allocated.
-func checkSize(it Item) error {
+// CheckSize refuses an item whose size the per-.deb limit does not allow,
+// before anything is read or allocated. Fetch checks every item; a caller
+// that serves an item some other way (internal/build's fast copies) checks
+// it too.
+func CheckSize(it Item) error {
 	l := limits.Get()
 	if it.Size <= 0 {
 		return fmt.Errorf("%s %s: the lock's size %d is not a size: the lock was edited by hand; run `temper lock` to rewrite it", it.Name, it.Version, it.Size)
