@@ -6,12 +6,20 @@
 // block headers, LZMA2 chunk headers, index, footer) as the bytes pass to
 // the decoder, without decompressing, and refuses a block header whose
 // dictionary exceeds the ceiling before the decoder sees it.
+//
+// A block header that also carries the block's uncompressed size (as
+// threaded xz, and so dpkg, writes it) has its dictionary lowered to the
+// size of the block before the decoder sees it: Debian's control.tar.xz
+// claims 8 MiB for a block of a few KiB, which the decoder would allocate
+// and zero on every read.
 package xzdict
 
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
 
 	"github.com/ulikunitz/xz"
@@ -198,10 +206,14 @@ func (g *guard) step() {
 		if !ok {
 			return
 		}
-		if err := g.blockHeader(h[:len(h)-4]); err != nil {
+		off, code, err := g.blockHeader(h[:len(h)-4])
+		if err != nil {
 			g.pending = g.pending[:len(g.pending)-size] // the decoder never sees it
 			g.err = err
 			return
+		}
+		if off >= 0 {
+			lowerDict(g.pending[len(g.pending)-size:], 1+off, code)
 		}
 		g.n = int64(size)
 		g.state = stChunk
@@ -243,11 +255,26 @@ func (g *guard) step() {
 }
 
 // blockHeader checks the LZMA2 filter's dictionary size in a block header
-// (h: the bytes after the size byte, without the CRC32).
-func (g *guard) blockHeader(h []byte) error {
+// (h: the bytes after the size byte, without the CRC32). When the header
+// carries the block's uncompressed size and the filter chain is LZMA2
+// alone with a dictionary larger than that size (and 4 KiB), it returns
+// the offset in h of the dictionary-size byte and the smallest code whose
+// dictionary holds the whole block; off is -1 otherwise.
+//
+// A dictionary the size of the block decodes it exactly as the claimed
+// one does: an LZMA2 match reaches back at most over the bytes decoded so
+// far, which fit the smaller dictionary as long as the block is no longer
+// than its header says; the decoder refuses a match past the data in its
+// dictionary ("distance out of range") and a block longer than its header
+// says ("wrong uncompressed size"), so a header that lies is an error,
+// never different bytes. Debian's control.tar.xz (dpkg's threaded xz)
+// claims 8 MiB for blocks of a few KiB, and the decoder allocates (and
+// zeroes) the whole claim.
+func (g *guard) blockHeader(h []byte) (off int, code byte, err error) {
+	off = -1
 	if len(h) < 1 {
 		g.state = stOff
-		return nil
+		return off, 0, nil
 	}
 	flags := h[0]
 	r := bytes.NewReader(h[1:])
@@ -267,32 +294,68 @@ func (g *guard) blockHeader(h []byte) error {
 	}
 	if flags&0x40 != 0 {
 		if _, ok := vi(); !ok {
-			return nil
+			return off, 0, nil
 		}
 	}
+	usize := int64(-1)
 	if flags&0x80 != 0 {
-		if _, ok := vi(); !ok {
-			return nil
+		u, ok := vi()
+		if !ok {
+			return off, 0, nil
+		}
+		if u < 1<<62 {
+			usize = int64(u)
 		}
 	}
-	for range int(flags&3) + 1 {
+	filters := int(flags&3) + 1
+	for range filters {
 		id, ok := vi()
 		if !ok {
-			return nil
+			return -1, 0, nil
 		}
 		n, ok := vi()
 		if !ok || n > uint64(r.Len()) {
-			return nil
+			return -1, 0, nil
 		}
+		at := len(h) - r.Len()
 		props := make([]byte, n)
 		r.Read(props)
 		if id == 0x21 && n == 1 {
 			if d := dictSize(props[0]); d > g.max {
-				return &Error{Claimed: d, Max: g.max}
+				return -1, 0, &Error{Claimed: d, Max: g.max}
+			}
+			if filters == 1 && usize >= 0 && props[0] <= 40 {
+				if c := dictCode(max(usize, 4<<10)); c < props[0] {
+					off, code = at, c
+				}
 			}
 		}
 	}
-	return nil
+	return off, code, nil
+}
+
+// dictCode is the smallest dictionary-size code whose dictionary holds n
+// bytes (40, the largest, past 4 GiB).
+func dictCode(n int64) byte {
+	for c := byte(0); c < 40; c++ {
+		if dictSize(c) >= n {
+			return c
+		}
+	}
+	return 40
+}
+
+// lowerDict sets the dictionary-size byte at hdr[at] of the block header
+// hdr (its size byte first, its CRC32 last) to code and recomputes the
+// CRC32, if the header's CRC32 is right: a corrupt header is passed as it
+// is, for the decoder to refuse.
+func lowerDict(hdr []byte, at int, code byte) {
+	n := len(hdr) - 4
+	if crc32.ChecksumIEEE(hdr[:n]) != binary.LittleEndian.Uint32(hdr[n:]) {
+		return
+	}
+	hdr[at] = code
+	binary.LittleEndian.PutUint32(hdr[n:], crc32.ChecksumIEEE(hdr[:n]))
 }
 
 // dictSize decodes the LZMA2 dictionary-size byte (values past 40 are
