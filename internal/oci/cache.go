@@ -189,7 +189,12 @@ func (c *LayerCache) build(ctx context.Context, key string, tree *rootfs.FS, mti
 	leftover.Clean(filepath.Dir(blob), ".tmp-")
 	var m layerMeta
 	err := writeAtomic(blob, func(w io.Writer) error {
-		bw := bufio.NewWriterSize(w, 1<<20)
+		bw, ok := blobBuffers.get()
+		if !ok {
+			bw = bufio.NewWriterSize(nil, 1<<20)
+		}
+		bw.Reset(w)
+		defer func() { bw.Reset(nil); blobBuffers.put(bw) }()
 		var err error
 		if m, err = compressTo(ctx, bw, tree, mtime, comp, sum); err != nil {
 			return err
@@ -204,6 +209,11 @@ func (c *LayerCache) build(ctx context.Context, key string, tree *rootfs.FS, mti
 	}
 	return c.finish(key, m)
 }
+
+// blobBuffers are the write buffers of the files build writes: the
+// compressor writes its header, each compressed block and its trailer
+// separately, gathered here into fewer writes.
+var blobBuffers = freeList[*bufio.Writer]{max: 4}
 
 // finish writes the metadata of the blob just written for key and returns
 // the layer read from there.
