@@ -2,9 +2,11 @@ package deb
 
 import (
 	"compress/bzip2"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -17,6 +19,76 @@ import (
 // maxZstdWindow bounds the zstd window (and so the decoder's memory): 128
 // MiB is zstd's --ultra -22 window; dpkg-deb's levels use far less.
 const maxZstdWindow = 1 << 27
+
+// newZstd is the one zstd decoder configuration: one goroutine, the window
+// and memory limits above.
+func newZstd(r io.Reader) (*zstd.Decoder, error) {
+	return zstd.NewReader(r,
+		zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxWindow(maxZstdWindow),
+		zstd.WithDecoderMaxMemory(1<<32),
+	)
+}
+
+// zstdDecoders holds idle decoders made by newZstd. A decoder keeps its
+// history ring and block buffers (a window's worth, 8 MiB for dpkg's
+// levels) across Reset, so a catalog build reusing them does not allocate
+// and zero them again for every data.tar.zst; the pool lets the garbage
+// collector drop idle ones.
+var zstdDecoders sync.Pool
+
+// zstdReader is one read of a zstd stream with a decoder of its own, taken
+// from zstdDecoders and given back (or dropped) by release.
+type zstdReader struct {
+	d *zstd.Decoder
+	// bad is set while a Read runs and stays set if the decoder failed
+	// or panicked: such a decoder is not reused.
+	bad bool
+}
+
+func openZstd(r io.Reader) (*zstdReader, error) {
+	if d, ok := zstdDecoders.Get().(*zstd.Decoder); ok {
+		// A sync decoder's Reset reads nothing: it fails only on a closed
+		// decoder, which the pool never holds; drop it if it does.
+		if d.Reset(r) == nil {
+			return &zstdReader{d: d}, nil
+		}
+	}
+	d, err := newZstd(r)
+	if err != nil {
+		return nil, err
+	}
+	return &zstdReader{d: d}, nil
+}
+
+func (z *zstdReader) Read(p []byte) (int, error) {
+	if z.d == nil {
+		return 0, errors.New("zstd: read after the decoder was released")
+	}
+	z.bad = true
+	n, err := z.d.Read(p)
+	z.bad = err != nil && err != io.EOF
+	return n, err
+}
+
+// release gives the decoder back to the pool after a read to its end or
+// one stopped early (Reset(nil) drops the input and the rest of the
+// stream). A decoder that failed or panicked is closed, as every decoder
+// was before the pool, and never reused.
+func (z *zstdReader) release() {
+	d := z.d
+	z.d = nil
+	switch {
+	case d == nil:
+	case z.bad:
+		func() {
+			defer func() { recover() }()
+			d.Close()
+		}()
+	case d.Reset(nil) == nil:
+		zstdDecoders.Put(d)
+	}
+}
 
 // decompress returns a streaming reader of the uncompressed member and a
 // function that releases the decoder.
@@ -42,15 +114,11 @@ func decompress(comp string, r io.Reader) (io.Reader, func(), error) {
 		}
 		return safeReader{zr, comp}, nop, nil
 	case "zst":
-		zr, err := zstd.NewReader(r,
-			zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderMaxWindow(maxZstdWindow),
-			zstd.WithDecoderMaxMemory(1<<32),
-		)
+		zr, err := openZstd(r)
 		if err != nil {
 			return nil, nop, fmt.Errorf("zstd: %w", err)
 		}
-		return safeReader{zr, comp}, zr.Close, nil
+		return safeReader{zr, comp}, zr.release, nil
 	case "bz2":
 		return safeReader{bzip2.NewReader(r), comp}, nop, nil
 	case "lzma":
