@@ -287,8 +287,10 @@ func (l *fileLayer) Compressed() (io.ReadCloser, error)  { return os.Open(l.path
 // file is where the layer's blob is, for WriteLayout to link.
 func (l *fileLayer) file() string { return l.path }
 
+// Uncompressed streams the tar from the file (the blob is not read
+// into memory).
 func (l *fileLayer) Uncompressed() (io.ReadCloser, error) {
-	b, err := os.ReadFile(l.path)
+	f, err := os.Open(l.path)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +298,26 @@ func (l *fileLayer) Uncompressed() (io.ReadCloser, error) {
 	if l.meta.MediaType == types.OCILayerZStd {
 		c = Zstd
 	}
-	return c.decompressor(b)
+	zr, err := c.decompressor(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("oci: layer %s: %s: %w", l.meta.Digest, l.path, err)
+	}
+	return &fileReader{ReadCloser: zr, f: f}, nil
+}
+
+// fileReader is a decompressor reading a file; Close closes both.
+type fileReader struct {
+	io.ReadCloser
+	f *os.File
+}
+
+func (r *fileReader) Close() error {
+	err := r.ReadCloser.Close()
+	if ferr := r.f.Close(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // link writes one blob that is the file src (a layer in the layer cache)

@@ -354,3 +354,98 @@ func BenchmarkLayerCacheBuild(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkUncompressed reads the tar of an 8 MiB layer from the layer
+// cache's file: "readfile-pgzip" as fileLayer.Uncompressed did before
+// (the whole blob read into memory, pgzip's reader), "stream" as it does
+// now. B/op is the heap allocated per read.
+func BenchmarkUncompressed(b *testing.B) {
+	c := &LayerCache{Dir: b.TempDir()}
+	l, err := c.Layer(mixedTree(b, 100, 8<<20), epoch, Gzip)
+	if err != nil {
+		b.Fatal(err)
+	}
+	read := func(b *testing.B, open func() (io.ReadCloser, error)) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rc, err := open()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.Copy(io.Discard, rc); err != nil {
+				b.Fatal(err)
+			}
+			if err := rc.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("readfile-pgzip", func(b *testing.B) {
+		read(b, func() (io.ReadCloser, error) {
+			raw, err := os.ReadFile(l.(*fileLayer).path)
+			if err != nil {
+				return nil, err
+			}
+			return pgzip.NewReader(bytes.NewReader(raw))
+		})
+	})
+	b.Run("stream", func(b *testing.B) { read(b, l.Uncompressed) })
+}
+
+// A cached layer's tar is streamed from its file: the bytes writeTar
+// wrote, for gzip and zstd; a damaged blob is an error.
+func TestFileLayerUncompressed(t *testing.T) {
+	tree := mixedTree(t, 7, 3<<20)
+	want := mixedTar(t, 7, 3<<20)
+	for _, c := range []Compression{Gzip, Zstd} {
+		dir := t.TempDir()
+		if _, err := (&LayerCache{Dir: dir}).Layer(tree, epoch, c); err != nil {
+			t.Fatal(err)
+		}
+		l, err := (&LayerCache{Dir: dir}).Layer(tree, epoch, c) // read back from disk
+		if err != nil {
+			t.Fatal(err)
+		}
+		fl, ok := l.(*fileLayer)
+		if !ok {
+			t.Fatalf("%s: cached layer is a %T", c, l)
+		}
+		rc, err := fl.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rc.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: uncompressed %d bytes differ from the tar (%d bytes)", c, len(got), len(want))
+		}
+
+		raw, err := os.ReadFile(fl.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(fl.path, raw[:len(raw)/2], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if rc, err := fl.Uncompressed(); err == nil {
+			_, err = io.Copy(io.Discard, rc)
+			rc.Close()
+			if err == nil {
+				t.Errorf("%s: a truncated blob read without error", c)
+			}
+		}
+		if err := os.WriteFile(fl.path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if c == Gzip {
+			if _, err := fl.Uncompressed(); err == nil || !strings.Contains(err.Error(), fl.path) {
+				t.Errorf("%s: empty blob: %v, want an error naming %s", c, err, fl.path)
+			}
+		}
+	}
+}

@@ -388,7 +388,7 @@ func (l *layer) Compressed() (io.ReadCloser, error) {
 }
 
 func (l *layer) Uncompressed() (io.ReadCloser, error) {
-	zr, err := l.compression.decompressor(l.compressed)
+	zr, err := l.compression.decompressor(bytes.NewReader(l.compressed))
 	if err != nil {
 		return nil, fmt.Errorf("oci: layer %s: %w", l.digest, err)
 	}
