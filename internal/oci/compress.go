@@ -57,7 +57,7 @@ const pgzipBlock = 1 << 20
 // github.com/klauspost/compress/zstd at its default level,
 // single-threaded so that its frames never depend on scheduling.
 //
-// The writers come from pools (see gzipWriters): a writer goes back once
+// The writers come from free lists (see gzipWriters): a writer goes back once
 // its Close succeeded and is dropped if a Write or its Close failed. The
 // returned writer must not be used after Close.
 func (c Compression) compressor(out io.Writer) (io.WriteCloser, error) {
@@ -76,8 +76,9 @@ func (c Compression) compressor(out io.Writer) (io.WriteCloser, error) {
 		zw, ok := gzipWriters.get()
 		if !ok {
 			// Created on io.Discard: pgzip's flate writers remember the
-			// writer the first Reset saw (they are reset onto each block's
-			// buffer before use), which must not keep a layer's output.
+			// writer the pgzip writer was created on (they are reset onto
+			// each block's buffer before use), which must not hold on to
+			// a layer's output.
 			var err error
 			if zw, err = pgzip.NewWriterLevel(io.Discard, CompressionLevel); err != nil {
 				return nil, err
