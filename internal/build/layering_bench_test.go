@@ -25,13 +25,24 @@ import (
 func BenchmarkCatalogEmptyLayerCache(b *testing.B) {
 	c, files := benchCatalog(b)
 	for b.Loop() {
-		digests := buildRuntimes(b, c, files, b.TempDir())
+		digests := buildRuntimes(b, c, files, b.TempDir(), "")
 		// For bench/layers-build.sh: the same digests before and after.
 		if p := os.Getenv("TEMPER_BENCH_DIGESTS"); p != "" {
 			if err := os.WriteFile(p, []byte(strings.Join(digests, "")), 0o644); err != nil {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// BenchmarkCatalogEmptyLayerCacheZstd is BenchmarkCatalogEmptyLayerCache
+// with the opt-in `compression: zstd` (temper.yaml's compression, or a
+// definition's): what a team that can pull tar+zstd layers gets from a
+// build that compresses every layer.
+func BenchmarkCatalogEmptyLayerCacheZstd(b *testing.B) {
+	c, files := benchCatalog(b)
+	for b.Loop() {
+		buildRuntimes(b, c, files, b.TempDir(), "zstd")
 	}
 }
 
@@ -42,9 +53,9 @@ func BenchmarkCatalogEmptyLayerCache(b *testing.B) {
 func BenchmarkCatalogWarmLayerCache(b *testing.B) {
 	c, files := benchCatalog(b)
 	layers := b.TempDir()
-	buildRuntimes(b, c, files, layers)
+	buildRuntimes(b, c, files, layers, "")
 	for b.Loop() {
-		buildRuntimes(b, c, files, layers)
+		buildRuntimes(b, c, files, layers, "")
 	}
 }
 
@@ -94,13 +105,14 @@ func benchCatalog(b *testing.B) (*cache.Cache, []string) {
 
 // buildRuntimes builds the runtime images only (the catalog of issue 16:
 // 28 definitions, 56 images), as All builds them (one per CPU), into a
-// fresh layout with the layer cache in layerDir, and returns each
-// image's "ref digest" line.
-func buildRuntimes(b *testing.B, c *cache.Cache, files []string, layerDir string) []string {
+// fresh layout with the layer cache in layerDir and the compression comp
+// ("" is the default, gzip), and returns each image's "ref digest" line.
+func buildRuntimes(b *testing.B, c *cache.Cache, files []string, layerDir, comp string) []string {
 	opt := build.Options{
-		Fetcher: &pool.Fetcher{Cache: c, Offline: true},
-		Output:  b.TempDir(),
-		Layers:  &oci.LayerCache{Dir: layerDir},
+		Fetcher:     &pool.Fetcher{Cache: c, Offline: true},
+		Output:      b.TempDir(),
+		Layers:      &oci.LayerCache{Dir: layerDir},
+		Compression: comp,
 	}
 	var g errgroup.Group
 	g.SetLimit(opt.Parallelism(len(files)))
