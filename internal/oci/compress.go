@@ -71,7 +71,7 @@ func (c Compression) compressor(out io.Writer) (io.WriteCloser, error) {
 			}
 		}
 		zw.Reset(out)
-		return &pooledZstd{zw: zw}, nil
+		return &pooled[*zstd.Encoder]{zw: zw, list: &zstdWriters}, nil
 	case Gzip, "":
 		zw, ok := gzipWriters.get()
 		if !ok {
@@ -94,7 +94,7 @@ func (c Compression) compressor(out io.Writer) (io.WriteCloser, error) {
 		// pgzip writes ModTime.Unix() as is: the zero time would be
 		// written as 0x886e0900, so the mtime is the Unix epoch (0).
 		zw.Header = pgzip.Header{OS: gzipOS, ModTime: time.Unix(0, 0)} // no name, no comment, mtime 0
-		return &pooledGzip{zw: zw}, nil
+		return &pooled[*pgzip.Writer]{zw: zw, list: &gzipWriters, idle: io.Discard}, nil
 	}
 	return nil, fmt.Errorf("oci: unknown compression %q", c)
 }
@@ -154,15 +154,27 @@ func (f *freeList[T]) put(x T) {
 // Write or Close failed (for tests).
 var compressorsDropped atomic.Int64
 
-// pooledGzip is a pgzip writer that returns to gzipWriters on a
-// successful Close.
-type pooledGzip struct {
-	zw     *pgzip.Writer
+// resettable is a compressor a free list can keep: pgzip's writer and
+// zstd's encoder both start a new stream on Reset.
+type resettable interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// pooled is a compressor that goes back to its free list on a successful
+// Close and is dropped when a Write or its Close failed. Either way it is
+// reset onto idle first, so that it keeps no layer's output (and pgzip
+// stops the goroutine it leaves waiting for blocks after a failed write).
+type pooled[W resettable] struct {
+	zw     W
+	list   *freeList[W]
+	idle   io.Writer // io.Discard for pgzip, nil for zstd
+	closed bool
 	failed bool
 }
 
-func (w *pooledGzip) Write(p []byte) (int, error) {
-	if w.zw == nil {
+func (w *pooled[W]) Write(p []byte) (int, error) {
+	if w.closed {
 		return 0, errCompressorClosed
 	}
 	n, err := w.zw.Write(p)
@@ -172,54 +184,18 @@ func (w *pooledGzip) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (w *pooledGzip) Close() error {
-	zw := w.zw
-	if zw == nil {
+func (w *pooled[W]) Close() error {
+	if w.closed {
 		return nil
 	}
-	w.zw = nil
-	if err := zw.Close(); err != nil || w.failed {
-		// Dropped. Reset stops the goroutine pgzip leaves waiting for
-		// blocks when a write failed.
-		zw.Reset(io.Discard)
+	w.closed = true
+	err := w.zw.Close()
+	w.zw.Reset(w.idle)
+	if err != nil || w.failed {
 		compressorsDropped.Add(1)
 		return err
 	}
-	zw.Reset(io.Discard) // keeps no layer's output
-	gzipWriters.put(zw)
-	return nil
-}
-
-// pooledZstd is a zstd encoder that returns to zstdWriters on a
-// successful Close.
-type pooledZstd struct {
-	zw     *zstd.Encoder
-	failed bool
-}
-
-func (w *pooledZstd) Write(p []byte) (int, error) {
-	if w.zw == nil {
-		return 0, errCompressorClosed
-	}
-	n, err := w.zw.Write(p)
-	if err != nil {
-		w.failed = true
-	}
-	return n, err
-}
-
-func (w *pooledZstd) Close() error {
-	zw := w.zw
-	if zw == nil {
-		return nil
-	}
-	w.zw = nil
-	if err := zw.Close(); err != nil || w.failed {
-		compressorsDropped.Add(1)
-		return err
-	}
-	zw.Reset(nil) // keeps no layer's output
-	zstdWriters.put(zw)
+	w.list.put(w.zw)
 	return nil
 }
 
