@@ -12,18 +12,12 @@ package fetch
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
-	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/temper-dev/temper/internal/limits"
@@ -97,24 +91,6 @@ func (c *Client) maxBytes() int64 {
 	return max(l.Deb, l.Index)
 }
 
-// DeadlineError is a request that outlasted Client.Deadline.
-type DeadlineError struct{ After time.Duration }
-
-func (e *DeadlineError) Error() string {
-	return fmt.Sprintf("no complete response within the per-request deadline of %v (TEMPER_LIMIT_REQUEST_TIME)", e.After)
-}
-
-// SlowError is a transfer slower than Client.MinRate over a window.
-type SlowError struct {
-	Got    int64         // bytes received in the window
-	Window time.Duration // the window
-	Min    int64         // the minimum rate, bytes per second
-}
-
-func (e *SlowError) Error() string {
-	return fmt.Sprintf("too slow: %d bytes in %v, below the minimum rate of %d bytes/s (TEMPER_LIMIT_MIN_RATE)", e.Got, e.Window, e.Min)
-}
-
 // New returns a Client with the default settings and the given User-Agent.
 func New(userAgent string) *Client {
 	return &Client{
@@ -174,160 +150,6 @@ func (c *Client) readTimeout() time.Duration {
 	return DefaultReadTimeout
 }
 
-// StatusError is a non-2xx HTTP response.
-type StatusError struct {
-	URL    string
-	Status int
-}
-
-func (e *StatusError) Error() string {
-	return "GET " + e.URL + ": " + statusText(e.Status)
-}
-
-func statusText(code int) string {
-	if t := http.StatusText(code); t != "" {
-		return strconv.Itoa(code) + " " + t
-	}
-	return strconv.Itoa(code)
-}
-
-// IsNotFound reports whether err is (or wraps) a 404 or 410 response.
-func IsNotFound(err error) bool {
-	var se *StatusError
-	return errors.As(err, &se) && (se.Status == http.StatusNotFound || se.Status == http.StatusGone)
-}
-
-// Error is a download that failed, possibly after several attempts. Err is
-// the failure of the last attempt; it may be a *StatusError, a *TruncatedError,
-// a *StalledError, a context error or a network error.
-type Error struct {
-	URL      string
-	Attempts int
-	Err      error
-}
-
-func (e *Error) Error() string {
-	what, hint := describe(e.Err)
-	s := "GET " + e.URL + ": " + what
-	if e.Attempts == 1 {
-		s += " after 1 attempt"
-	} else {
-		s += " after " + strconv.Itoa(e.Attempts) + " attempts"
-	}
-	if hint != "" {
-		s += ": " + hint
-	}
-	return s
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// TruncatedError is a response body that ended before Content-Length bytes.
-type TruncatedError struct {
-	Got, Want int64
-}
-
-func (e *TruncatedError) Error() string {
-	return fmt.Sprintf("truncated body: got %d of %d bytes", e.Got, e.Want)
-}
-
-// StalledError is a transfer during which no bytes arrived for Timeout.
-type StalledError struct {
-	After time.Duration // the ReadTimeout that expired
-	Got   int64         // body bytes received before the stall
-}
-
-func (e *StalledError) Error() string {
-	return fmt.Sprintf("stalled: no data received for %v (after %d body bytes)", e.After, e.Got)
-}
-
-const reachHint = "is the archive reachable? set --archive to a mirror you can reach"
-
-// describe turns the last attempt's error into "what happened" and a hint.
-func describe(err error) (what, hint string) {
-	var se *StatusError
-	var te *TruncatedError
-	var st *StalledError
-	var dns *net.DNSError
-	var ne net.Error
-	switch {
-	case errors.As(err, &se):
-		if se.Status >= 500 || se.Status == http.StatusTooManyRequests {
-			return statusText(se.Status), "the server is failing or overloaded; try again later or set --archive to another mirror"
-		}
-		return statusText(se.Status), ""
-	case errors.As(err, new(*DeadlineError)), errors.As(err, new(*SlowError)), errors.As(err, new(*tooLargeError)):
-		return err.Error(), ""
-	case errors.Is(err, context.Canceled):
-		return "canceled", ""
-	case errors.Is(err, context.DeadlineExceeded):
-		return "deadline exceeded", ""
-	case errors.As(err, &te):
-		return te.Error(), reachHint
-	case errors.As(err, &st):
-		return st.Error(), reachHint
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused", reachHint
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset", reachHint
-	case errors.As(err, &dns):
-		return "cannot resolve host " + dns.Name + " (" + dns.Err + ")", reachHint
-	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout (" + unwrapURLError(err).Error() + ")", reachHint
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection closed mid-transfer (truncated body)", reachHint
-	}
-	return unwrapURLError(err).Error(), reachHint
-}
-
-// unwrapURLError strips the `Get "url": ` prefix net/http adds, since our
-// messages already name the URL.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// writeError marks a failure of the caller's writer (not retried).
-type writeError struct{ err error }
-
-func (e *writeError) Error() string { return e.err.Error() }
-func (e *writeError) Unwrap() error { return e.err }
-
-// errStalled is the cancellation cause used by the idle-read timer.
-var errStalled = errors.New("stalled")
-
-// retryable reports whether an attempt that failed with err should be retried.
-func retryable(err error) bool {
-	var se *StatusError
-	if errors.As(err, &se) {
-		return se.Status >= 500 || se.Status == http.StatusTooManyRequests
-	}
-	var we *writeError
-	if errors.As(err, &we) {
-		return false
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	if errors.As(err, new(*tooLargeError)) {
-		return false
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) && dns.IsNotFound {
-		return false
-	}
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) {
-		return false
-	}
-	return !errors.Is(err, http.ErrSchemeMismatch)
-}
-
 // Get downloads url into the writer returned by open. open is called once per
 // attempt so that a retry starts from a fresh (empty) writer; a writer that
 // implements io.Closer is not closed by Get.
@@ -374,52 +196,6 @@ func (c *Client) Get(ctx context.Context, url string, open func() (io.Writer, er
 	return &Error{URL: url, Attempts: attempts, Err: last}
 }
 
-// delay returns the wait before retry number n (1-based).
-func (c *Client) delay(n int, last error) time.Duration {
-	d := c.backoff() << (n - 1)
-	if d <= 0 || d > time.Hour { // overflow guard
-		d = time.Hour
-	}
-	d += time.Duration(rand.Int64N(int64(d)/2 + 1)) // up to +50% jitter
-	var ra *retryAfterError
-	if errors.As(last, &ra) && ra.after > d {
-		d = ra.after
-	}
-	return d
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
-}
-
-// retryAfterError wraps a 429/503 StatusError carrying a Retry-After delay.
-type retryAfterError struct {
-	*StatusError
-	after time.Duration
-}
-
-func (e *retryAfterError) Unwrap() error { return e.StatusError }
-
-func parseRetryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if s, err := strconv.Atoi(v); err == nil {
-		d = time.Duration(s) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = time.Until(t)
-	}
-	return min(max(d, 0), maxRetryAfter)
-}
-
 // once performs one attempt.
 func (c *Client) once(ctx context.Context, url string, open func() (io.Writer, error)) error {
 	actx, cancel := context.WithCancelCause(ctx)
@@ -436,6 +212,8 @@ func (c *Client) once(ctx context.Context, url string, open func() (io.Writer, e
 		req.Header.Set("User-Agent", c.UserAgent)
 	}
 	var got int64
+	// stalled reports a failure the idle timer caused (not the caller's
+	// ctx) as a *StalledError.
 	stalled := func(err error) error {
 		if errors.Is(context.Cause(actx), errStalled) && ctx.Err() == nil {
 			return &StalledError{After: rt, Got: got}
@@ -448,13 +226,7 @@ func (c *Client) once(ctx context.Context, url string, open func() (io.Writer, e
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		se := &StatusError{URL: url, Status: resp.StatusCode}
-		// Drain a little so the connection can be reused.
-		_, _ = io.CopyN(io.Discard, resp.Body, 4096)
-		if ra := parseRetryAfter(resp.Header.Get("Retry-After")); ra > 0 {
-			return &retryAfterError{StatusError: se, after: ra}
-		}
-		return se
+		return statusError(url, resp)
 	}
 	maxBody := c.maxBytes()
 	if resp.ContentLength > maxBody {
@@ -464,8 +236,7 @@ func (c *Client) once(ctx context.Context, url string, open func() (io.Writer, e
 	if err != nil {
 		return &writeError{err}
 	}
-	minRate, window := c.rate()
-	winStart, winGot := time.Now(), int64(0)
+	rate := c.newRateCheck()
 	buf := make([]byte, 64<<10)
 	for {
 		n, rerr := resp.Body.Read(buf)
@@ -475,12 +246,8 @@ func (c *Client) once(ctx context.Context, url string, open func() (io.Writer, e
 			if got > maxBody {
 				return &tooLargeError{max: maxBody}
 			}
-			winGot += int64(n)
-			if el := time.Since(winStart); el >= window {
-				if float64(winGot) < float64(minRate)*el.Seconds() {
-					return &SlowError{Got: winGot, Window: el.Round(time.Millisecond), Min: minRate}
-				}
-				winStart, winGot = time.Now(), 0
+			if err := rate.add(n); err != nil {
+				return err
 			}
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return &writeError{werr}
@@ -506,14 +273,44 @@ func (c *Client) once(ctx context.Context, url string, open func() (io.Writer, e
 	return nil
 }
 
-// tooLargeError is a body over a limit: limitWriter's, or Client.MaxBytes.
-type tooLargeError struct{ max, claimed int64 }
-
-func (e *tooLargeError) Error() string {
-	if e.claimed > 0 {
-		return fmt.Sprintf("response of %d bytes (Content-Length) larger than the %d-byte limit (TEMPER_LIMIT_DEB, TEMPER_LIMIT_INDEX)", e.claimed, e.max)
+// statusError is the error of a non-2xx response: a *StatusError, wrapped
+// in a *retryAfterError when the response says when to retry. A little of
+// the body is drained so that the connection can be reused.
+func statusError(url string, resp *http.Response) error {
+	se := &StatusError{URL: url, Status: resp.StatusCode}
+	_, _ = io.CopyN(io.Discard, resp.Body, 4096)
+	if ra := parseRetryAfter(resp.Header.Get("Retry-After")); ra > 0 {
+		return &retryAfterError{StatusError: se, after: ra}
 	}
-	return fmt.Sprintf("response larger than the %d-byte limit", e.max)
+	return se
+}
+
+// rateCheck fails a transfer whose body arrives slower than min bytes per
+// second on average over a window (Client.MinRate, Client.RateWindow).
+type rateCheck struct {
+	min    int64
+	window time.Duration
+	start  time.Time // the current window's start
+	got    int64     // bytes received in it
+}
+
+func (c *Client) newRateCheck() rateCheck {
+	minRate, window := c.rate()
+	return rateCheck{min: minRate, window: window, start: time.Now()}
+}
+
+// add counts n bytes just received; at the end of a window it returns a
+// *SlowError if the window's average was below the minimum, and starts the
+// next window.
+func (r *rateCheck) add(n int) error {
+	r.got += int64(n)
+	if el := time.Since(r.start); el >= r.window {
+		if float64(r.got) < float64(r.min)*el.Seconds() {
+			return &SlowError{Got: r.got, Window: el.Round(time.Millisecond), Min: r.min}
+		}
+		r.start, r.got = time.Now(), 0
+	}
+	return nil
 }
 
 type limitWriter struct {
