@@ -1,11 +1,11 @@
 package assemble
 
 import (
-	"container/list"
 	"context"
 	"sync"
 
 	"github.com/temper-dev/temper/internal/limits"
+	"github.com/temper-dev/temper/internal/lru"
 )
 
 // Packages keeps .debs read into memory (control files and every data.tar
@@ -28,10 +28,8 @@ type Packages struct {
 	max int64
 
 	mu        sync.Mutex
-	used      int64
-	m         map[pkgKey]*pkgSlot
-	probation *list.List // read once; front: most recent
-	protected *list.List // read again
+	m         map[pkgKey]*pkgSlot          // being read, or kept
+	kept      *lru.Cache[pkgKey, *pkgSlot] // segmented: read once, read again
 	hits      int64
 	reads     int64
 	hitBytes  int64
@@ -49,14 +47,15 @@ type pkgSlot struct {
 	done chan struct{} // closed once p or err is set
 	p    *pkg
 	err  error
-	size int64
-	el   *list.Element // nil while being read, or when not kept
-	prot bool
 }
 
 // NewPackages returns an empty memo that keeps at most max bytes.
 func NewPackages(max int64) *Packages {
-	return &Packages{max: max, m: map[pkgKey]*pkgSlot{}, probation: list.New(), protected: list.New()}
+	c := &Packages{max: max, m: map[pkgKey]*pkgSlot{}}
+	// A package dropped to make room is read again by its next reader.
+	// Called with c.mu held (keep).
+	c.kept = lru.NewSegmented(max, func(k pkgKey, _ *pkgSlot) { delete(c.m, k) })
+	return c
 }
 
 // PackageStats counts what a Packages memo did.
@@ -72,7 +71,7 @@ func (c *Packages) Stats() PackageStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return PackageStats{Hits: c.hits, Reads: c.reads, HitBytes: c.hitBytes, ReadBytes: c.readBytes,
-		Kept: c.probation.Len() + c.protected.Len(), Bytes: c.used}
+		Kept: c.kept.Len(), Bytes: c.kept.Size()}
 }
 
 func keyOf(d Deb) (pkgKey, bool) {
@@ -105,8 +104,8 @@ func (c *Packages) read(ctx context.Context, d Deb, budget *imageBudget) (*pkg, 
 			return readDeb(ctx, d, budget)
 		}
 		c.mu.Lock()
-		if s.el != nil {
-			c.touch(s)
+		if c.m[k] == s { // kept: s is read again
+			c.kept.Get(k)
 		}
 		c.hits++
 		c.hitBytes += s.p.unpacked
@@ -137,35 +136,9 @@ func (c *Packages) read(ctx context.Context, d Deb, budget *imageBudget) (*pkg, 
 // keep adds a read package, dropping others past the bound; a package
 // larger than the bound is not kept. c.mu is held.
 func (c *Packages) keep(s *pkgSlot) {
-	s.size = s.p.memSize()
-	if s.size > c.max {
+	if !c.kept.Add(s.key, s, s.p.memSize()) {
 		delete(c.m, s.key)
-		return
 	}
-	for c.used+s.size > c.max {
-		l := c.probation
-		if l.Len() == 0 {
-			l = c.protected
-		}
-		old := l.Remove(l.Back()).(*pkgSlot)
-		old.el = nil
-		delete(c.m, old.key)
-		c.used -= old.size
-	}
-	s.el = c.probation.PushFront(s)
-	c.used += s.size
-}
-
-// touch moves a package read again to the front of the protected list.
-// c.mu is held.
-func (c *Packages) touch(s *pkgSlot) {
-	if s.prot {
-		c.protected.MoveToFront(s.el)
-		return
-	}
-	c.probation.Remove(s.el)
-	s.el = c.protected.PushFront(s)
-	s.prot = true
 }
 
 // memSize is what a package read into memory holds: its files' contents,

@@ -233,3 +233,37 @@ func TestPackagesConcurrent(t *testing.T) {
 		t.Errorf("stats %+v (bound %d)", st, memo.max)
 	}
 }
+
+// The segmented order, read by read: packages read once go first, least
+// recently used first; then packages read again, least recently read
+// first.
+func TestPackagesEvictionOrder(t *testing.T) {
+	var debs []Deb
+	for i := range 5 {
+		debs = append(debs, pinned(t, pk{name: fmt.Sprintf("p%d", i), files: []debtest.File{
+			file(fmt.Sprintf("./usr/lib/p%d/data", i), strings.Repeat("x", 10000)),
+		}}))
+	}
+	ctx := context.Background()
+	probe := NewPackages(1 << 30)
+	probe.read(ctx, debs[0], &imageBudget{max: 1 << 40})
+	one := probe.Stats().Bytes
+	memo := NewPackages(3*one + one/2) // room for 3
+	var got strings.Builder
+	for _, i := range []int{0, 0, 1, 1, 0, 2, 3, 3, 4, 2, 0, 1} {
+		before := memo.Stats().Hits
+		if _, err := memo.read(ctx, debs[i], &imageBudget{max: 1 << 40}); err != nil {
+			t.Fatal(err)
+		}
+		if memo.Stats().Hits > before {
+			got.WriteString("h")
+		} else {
+			got.WriteString("r")
+		}
+	}
+	// p0 r h, p1 r h, p0 h (protected: p0 p1), p2 r, p3 r (p2 goes), p3 h
+	// (protected: p3 p0 p1), p4 r (p1 goes), p2 r (p4 goes), p0 h, p1 r.
+	if want := "rhrhhrrhrrhr"; got.String() != want {
+		t.Errorf("reads and hits %s, want %s", got.String(), want)
+	}
+}

@@ -8,13 +8,13 @@ package build
 // the runtime's layers again for their keys.
 
 import (
-	"container/list"
 	"context"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/temper-dev/temper/internal/limits"
+	"github.com/temper-dev/temper/internal/lru"
 	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/rootfs"
 	"github.com/temper-dev/temper/internal/spec"
@@ -71,9 +71,9 @@ type runtimeLayerMemo struct {
 	max int64
 
 	mu    sync.Mutex
-	used  int64
-	m     map[runtimeKey]*runtimeSlot
-	order *list.List // done slots kept; front: most recent
+	used  int64                                // order.Size(), kept in step under mu
+	m     map[runtimeKey]*runtimeSlot          // announced, or kept
+	order *lru.Cache[runtimeKey, *runtimeSlot] // done slots kept
 }
 
 type runtimeSlot struct {
@@ -81,12 +81,14 @@ type runtimeSlot struct {
 	done chan struct{} // closed once set is final (nil: none)
 	set  *runtimeLayerSet
 	uses int
-	size int64
-	el   *list.Element
 }
 
 func newRuntimeLayerMemo(max int64) *runtimeLayerMemo {
-	return &runtimeLayerMemo{max: max, m: map[runtimeKey]*runtimeSlot{}, order: list.New()}
+	c := &runtimeLayerMemo{max: max, m: map[runtimeKey]*runtimeSlot{}}
+	// A set dropped to make room is built again by its variants' builds.
+	// Called with c.mu held (finish).
+	c.order = lru.New(max, func(k runtimeKey, _ *runtimeSlot) { delete(c.m, k) })
+	return c
 }
 
 // begin announces that the caller builds k's layers, to be served to at
@@ -110,36 +112,18 @@ func (c *runtimeLayerMemo) begin(k runtimeKey, uses int) func(*runtimeLayerSet) 
 	}
 }
 
-// finish makes set s's layers (nil: none) and wakes its waiters.
+// finish makes set s's layers (nil: none) and wakes its waiters. A set
+// larger than the bound is not kept.
 func (c *runtimeLayerMemo) finish(s *runtimeSlot, set *runtimeLayerSet) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s.set = set
-	if set != nil {
-		s.size = set.size()
-	}
-	switch {
-	case set == nil || s.size > c.max:
+	if set == nil || !c.order.Add(s.key, s, set.size()) {
 		s.set = nil
 		delete(c.m, s.key)
-	default:
-		for c.used+s.size > c.max {
-			c.drop(c.order.Back().Value.(*runtimeSlot))
-		}
-		s.el = c.order.PushFront(s)
-		c.used += s.size
 	}
+	c.used = c.order.Size()
 	close(s.done)
-}
-
-// drop forgets a kept slot. c.mu is held.
-func (c *runtimeLayerMemo) drop(s *runtimeSlot) {
-	c.order.Remove(s.el)
-	s.el = nil
-	c.used -= s.size
-	if c.m[s.key] == s {
-		delete(c.m, s.key)
-	}
 }
 
 // get returns k's layers: kept, or waited for while a build that
@@ -162,14 +146,16 @@ func (c *runtimeLayerMemo) get(ctx context.Context, k runtimeKey) (*runtimeLayer
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s.set == nil || s.el == nil {
+	if c.m[k] != s { // none, or dropped since
 		return nil, nil
 	}
 	s.uses--
 	if s.uses <= 0 {
-		c.drop(s)
+		c.order.Remove(k)
+		c.used = c.order.Size()
+		delete(c.m, k)
 	} else {
-		c.order.MoveToFront(s.el)
+		c.order.Get(k)
 	}
 	return s.set, nil
 }

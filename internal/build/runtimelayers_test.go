@@ -157,3 +157,39 @@ func TestRuntimeLayerMemoWaitsUsesAndBounds(t *testing.T) {
 		t.Error("the most recent set was not kept")
 	}
 }
+
+// TestRuntimeLayerMemoEvictionOrder: a set served (and still wanted) is
+// the most recently used: a hand-over past the bound drops the other.
+func TestRuntimeLayerMemoEvictionOrder(t *testing.T) {
+	ctx := context.Background()
+	c := newRuntimeLayerMemo(testSet(t, "0123456789").size()*2 + 1)
+	for i := range 2 {
+		c.begin(runtimeKey{n: i}, 3)(testSet(t, "0123456789"))
+	}
+	if set, _ := c.get(ctx, runtimeKey{n: 0}); set == nil {
+		t.Fatal("set 0 not served")
+	}
+	c.begin(runtimeKey{n: 2}, 3)(testSet(t, "0123456789")) // 1 goes
+	if set, _ := c.get(ctx, runtimeKey{n: 1}); set != nil {
+		t.Error("set 1 served: the least recently used was not dropped")
+	}
+	for _, n := range []int{0, 2} {
+		if set, _ := c.get(ctx, runtimeKey{n: n}); set == nil {
+			t.Errorf("set %d dropped", n)
+		}
+	}
+	// Set 0 has one use left, set 2 two: a third get of 0 drops it.
+	c.get(ctx, runtimeKey{n: 0})
+	if set, _ := c.get(ctx, runtimeKey{n: 0}); set != nil {
+		t.Error("set 0 served more than 3 times")
+	}
+	if c.used != testSet(t, "0123456789").size() || c.order.Len() != 1 {
+		t.Errorf("kept %d bytes in %d sets, want set 2 only", c.used, c.order.Len())
+	}
+	// A set over the bound is not kept, and drops nothing.
+	big := newRuntimeLayerMemo(5)
+	big.begin(runtimeKey{n: 9}, 1)(testSet(t, "0123456789"))
+	if set, _ := big.get(ctx, runtimeKey{n: 9}); set != nil || big.used != 0 {
+		t.Errorf("a set over the bound was kept (%d bytes)", big.used)
+	}
+}

@@ -1,11 +1,10 @@
 package deb
 
 import (
-	"container/list"
 	"crypto/sha256"
-	"sync"
 
 	"github.com/temper-dev/temper/internal/limits"
+	"github.com/temper-dev/temper/internal/lru"
 )
 
 // controlMemo keeps the files of the control members this process read,
@@ -18,23 +17,14 @@ import (
 // successful reads are kept; the total size of the kept files is bounded
 // (least recently used first out).
 type controlMemo struct {
-	mu    sync.Mutex
-	max   int64
-	used  int64
-	m     map[controlKey]*list.Element
-	order *list.List // front: most recently used; values *controlEntry
+	max  int64
+	kept *lru.Cache[controlKey, map[string][]byte]
 }
 
 type controlKey struct {
 	sum    [sha256.Size]byte
 	comp   string
 	xzDict int64
-}
-
-type controlEntry struct {
-	key   controlKey
-	files map[string][]byte
-	size  int64
 }
 
 // controlMemoMax bounds the control files kept: Debian's largest
@@ -45,7 +35,7 @@ const controlMemoMax = 64 << 20
 var controls = newControlMemo(controlMemoMax)
 
 func newControlMemo(max int64) *controlMemo {
-	return &controlMemo{max: max, m: map[controlKey]*list.Element{}, order: list.New()}
+	return &controlMemo{max: max, kept: lru.New[controlKey, map[string][]byte](max, nil)}
 }
 
 func keyOf(m member) controlKey {
@@ -55,18 +45,16 @@ func keyOf(m member) controlKey {
 // get returns a copy of the kept files for k (a new map; the contents are
 // shared and capped, so that an append copies them).
 func (c *controlMemo) get(k controlKey) (map[string][]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.m[k]
+	files, ok := c.kept.Get(k)
 	if !ok {
 		return nil, false
 	}
-	c.order.MoveToFront(el)
-	return copyFiles(el.Value.(*controlEntry).files), true
+	return copyFiles(files), true
 }
 
-// put keeps files under k, dropping the least recently used entries past
-// the bound. A set of files larger than the bound is not kept.
+// put keeps a copy of files under k (the kept map is never changed),
+// dropping the least recently used entries past the bound. A set of files
+// larger than the bound is not kept; files kept under k already stay.
 func (c *controlMemo) put(k controlKey, files map[string][]byte) {
 	var size int64
 	for name, b := range files {
@@ -75,27 +63,11 @@ func (c *controlMemo) put(k controlKey, files map[string][]byte) {
 	if size > c.max {
 		return
 	}
-	kept := copyFiles(files)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[k]; ok {
-		return
-	}
-	for c.used+size > c.max {
-		last := c.order.Back()
-		e := last.Value.(*controlEntry)
-		c.order.Remove(last)
-		delete(c.m, e.key)
-		c.used -= e.size
-	}
-	c.m[k] = c.order.PushFront(&controlEntry{key: k, files: kept, size: size})
-	c.used += size
+	c.kept.Add(k, copyFiles(files), size)
 }
 
 func (c *controlMemo) stats() (n int, used int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m), c.used
+	return c.kept.Len(), c.kept.Size()
 }
 
 func copyFiles(files map[string][]byte) map[string][]byte {

@@ -182,3 +182,39 @@ func TestControlMemoConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The order of eviction: a get makes an entry the most recent; putting a
+// key kept already neither replaces nor moves it.
+func TestControlMemoEvictionOrder(t *testing.T) {
+	files := map[string][]byte{"control": make([]byte, 93)} // 100 bytes
+	key := func(i byte) controlKey { return controlKey{sum: [32]byte{i}, comp: "xz"} }
+	kept := func(m *controlMemo) (s string) {
+		for i := range byte(6) {
+			if _, ok := m.get(key(i)); ok {
+				s += fmt.Sprint(i)
+			}
+		}
+		return s
+	}
+	m := newControlMemo(300)
+	m.put(key(0), files)
+	m.put(key(1), files)
+	m.put(key(2), files)
+	m.get(key(0))
+	m.put(key(3), files) // 1 goes
+	if n, used := m.stats(); n != 3 || used != 300 {
+		t.Errorf("%d entries, %d bytes; want 3, 300", n, used)
+	}
+	m2 := newControlMemo(300)
+	m2.put(key(0), files)
+	m2.put(key(1), files)
+	m2.put(key(2), files)
+	m2.put(key(0), map[string][]byte{"control": []byte("other")}) // kept already
+	m2.put(key(3), files)                                         // 0 goes
+	if got := kept(m); got != "023" {
+		t.Errorf("kept %s, want 023 (a get moves to the front)", got)
+	}
+	if got := kept(m2); got != "123" {
+		t.Errorf("kept %s, want 123 (a second put of a key does not move it)", got)
+	}
+}
