@@ -167,90 +167,109 @@ func checkSize(flags byte) int {
 func (g *guard) step() {
 	switch g.state {
 	case stStream:
-		if g.streams > 0 {
-			// Stream padding: groups of four zero bytes.
-			for {
-				b, err := g.src.Peek(4)
-				if len(b) == 0 && err != nil {
-					g.eof = true
-					return
-				}
-				if len(b) < 4 || !bytes.Equal(b, []byte{0, 0, 0, 0}) {
-					break
-				}
-				g.take(4)
-			}
-		}
-		h, ok := g.take(12)
-		if !ok {
-			return
-		}
-		if !bytes.Equal(h[:6], magic) {
-			g.state = stOff
-			return
-		}
-		g.streams++
-		g.check = checkSize(h[7])
-		g.state = stBlock
+		g.streamHeader()
 	case stBlock:
-		b, ok := g.take(1)
-		if !ok {
-			return
-		}
-		if b[0] == 0 {
-			g.index()
-			return
-		}
-		size := (int(b[0]) + 1) * 4
-		h, ok := g.take(size - 1)
-		if !ok {
-			return
-		}
-		off, code, err := g.blockHeader(h[:len(h)-4])
-		if err != nil {
-			g.pending = g.pending[:len(g.pending)-size] // the decoder never sees it
-			g.err = err
-			return
-		}
-		if off >= 0 {
-			lowerDict(g.pending[len(g.pending)-size:], 1+off, code)
-		}
-		g.n = int64(size)
-		g.state = stChunk
+		g.blockStart()
 	case stChunk:
-		c, ok := g.take(1)
+		g.chunk()
+	}
+}
+
+// streamHeader reads a stream header (after the padding that may follow
+// an earlier stream), turning the guard off if it is not one.
+func (g *guard) streamHeader() {
+	if g.streams > 0 {
+		// Stream padding: groups of four zero bytes.
+		for {
+			b, err := g.src.Peek(4)
+			if len(b) == 0 && err != nil {
+				g.eof = true
+				return
+			}
+			if len(b) < 4 || !bytes.Equal(b, []byte{0, 0, 0, 0}) {
+				break
+			}
+			g.take(4)
+		}
+	}
+	h, ok := g.take(12)
+	if !ok {
+		return
+	}
+	if !bytes.Equal(h[:6], magic) {
+		g.state = stOff
+		return
+	}
+	g.streams++
+	g.check = checkSize(h[7])
+	g.state = stBlock
+}
+
+// blockStart reads a block header, lowering its dictionary size in
+// pending where blockHeader allows, or the stream's index.
+func (g *guard) blockStart() {
+	b, ok := g.take(1)
+	if !ok {
+		return
+	}
+	if b[0] == 0 {
+		g.index()
+		return
+	}
+	size := (int(b[0]) + 1) * 4
+	h, ok := g.take(size - 1)
+	if !ok {
+		return
+	}
+	off, code, err := g.blockHeader(h[:len(h)-4])
+	if err != nil {
+		g.pending = g.pending[:len(g.pending)-size] // the decoder never sees it
+		g.err = err
+		return
+	}
+	if off >= 0 {
+		lowerDict(g.pending[len(g.pending)-size:], 1+off, code)
+	}
+	g.n = int64(size)
+	g.state = stChunk
+}
+
+// chunk reads the header of the block's next LZMA2 chunk, setting pass to
+// the chunk's data that Read passes on as is, or the end of the block's
+// data and its padding and check.
+func (g *guard) chunk() {
+	c, ok := g.take(1)
+	if !ok {
+		return
+	}
+	g.n++
+	switch {
+	case c[0] == 0: // end of the block's data: padding, then the check
+		pad := int((4 - g.n%4) % 4)
+		if _, ok := g.take(pad + g.check); !ok {
+			return
+		}
+		g.state = stBlock
+	case c[0] == 1 || c[0] == 2: // uncompressed chunk
+		s, ok := g.take(2)
 		if !ok {
 			return
 		}
-		g.n++
-		switch {
-		case c[0] == 0: // end of the block's data: padding, then the check
-			pad := int((4 - g.n%4) % 4)
-			if _, ok := g.take(pad + g.check); !ok {
-				return
-			}
-			g.state = stBlock
-		case c[0] == 1 || c[0] == 2: // uncompressed chunk
-			s, ok := g.take(2)
-			if !ok {
-				return
-			}
-			g.pass = int64(s[0])<<8 | int64(s[1]) + 1
-			g.n += 2 + g.pass
-		case c[0] >= 0x80: // LZMA chunk
-			hl := 4
-			if c[0] >= 0xc0 {
-				hl = 5 // a properties byte
-			}
-			s, ok := g.take(hl)
-			if !ok {
-				return
-			}
-			g.pass = int64(s[2])<<8 | int64(s[3]) + 1
-			g.n += int64(hl) + g.pass
-		default:
-			g.state = stOff
+		g.pass = int64(s[0])<<8 | int64(s[1]) + 1
+		g.n += 2 + g.pass
+	case c[0] >= 0x80: // LZMA chunk
+		hl := 4
+		if c[0] >= 0xc0 {
+			hl = 5 // a properties byte
 		}
+		s, ok := g.take(hl)
+		if !ok {
+			return
+		}
+		g.pass = int64(s[2])<<8 | int64(s[3]) + 1
+		g.n += int64(hl) + g.pass
+	default:
+		g.state = stOff
 	}
 }
 
