@@ -82,8 +82,10 @@ func niceMax(v float64) float64 {
 	return 10 * p
 }
 
-// SVG renders the chart. Text is escaped; numbers are formatted here.
-func (c chart) SVG() template.HTML {
+// yMax is the top of the y axis: the largest value, mark or reference
+// line, rounded up to a tick-friendly number (whole days when c.Days and
+// the values are hours beyond three days).
+func (c chart) yMax() float64 {
 	ymax := 0.0
 	for _, s := range c.Series {
 		for _, v := range s.Values {
@@ -103,6 +105,32 @@ func (c chart) SVG() template.HTML {
 	} else {
 		ymax = niceMax(ymax)
 	}
+	return ymax
+}
+
+// linePath is the SVG path data joining a series' points (x, y map an
+// index and a value to the plot). A NaN lifts the pen unless s.Connect.
+func linePath(s series, x, y func(float64) float64) string {
+	var path strings.Builder
+	pen := false
+	for i, v := range s.Values {
+		if math.IsNaN(v) {
+			pen = pen && s.Connect
+			continue
+		}
+		cmd := "L"
+		if !pen {
+			cmd = "M"
+		}
+		fmt.Fprintf(&path, "%s%.1f %.1f ", cmd, x(float64(i)), y(v))
+		pen = true
+	}
+	return strings.TrimSpace(path.String())
+}
+
+// SVG renders the chart. Text is escaped; numbers are formatted here.
+func (c chart) SVG() template.HTML {
+	ymax := c.yMax()
 	n := len(c.X)
 	x := func(i float64) float64 {
 		if n <= 1 {
@@ -142,21 +170,7 @@ func (c chart) SVG() template.HTML {
 		tip = c.Tips
 	}
 	for _, s := range c.Series {
-		var path strings.Builder
-		pen := false
-		for i, v := range s.Values {
-			if math.IsNaN(v) {
-				pen = pen && s.Connect
-				continue
-			}
-			cmd := "L"
-			if !pen {
-				cmd = "M"
-			}
-			fmt.Fprintf(&path, "%s%.1f %.1f ", cmd, x(float64(i)), y(v))
-			pen = true
-		}
-		fmt.Fprintf(&b, `<g class="series %s"><path d="%s"/>`, esc(s.Class), strings.TrimSpace(path.String()))
+		fmt.Fprintf(&b, `<g class="series %s"><path d="%s"/>`, esc(s.Class), linePath(s, x, y))
 		for i, v := range s.Values {
 			if math.IsNaN(v) {
 				continue
