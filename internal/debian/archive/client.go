@@ -235,24 +235,9 @@ func (c *Client) IndexData(ctx context.Context, s *Suite, component, arch string
 			continue
 		}
 		if !hasPlain {
-			// Without the uncompressed digest we keep the compressed file,
-			// which the signed Release does name.
-			comp, err := c.cfg.Cache.Read(fh.SHA256)
+			data, err := c.compressedIndex(ctx, s, fh, ext, maxIndex, &src)
 			if err != nil {
-				comp, src.Downloaded, err = c.download(ctx, s, fh)
-				if err != nil {
-					return nil, src, err
-				}
-				if err := c.cfg.Cache.WriteBytes(fh.SHA256, comp); err != nil {
-					return nil, src, err
-				}
-			}
-			data, err := decompress(ext, comp, maxIndex)
-			if errors.Is(err, errTooLarge) {
-				return nil, src, indexLimit(s.Ref.Name, fh.Path+" decompressed", maxIndex)
-			}
-			if err != nil {
-				return nil, src, fmt.Errorf("%s: decompressing %s: %w", s.Ref.Name, fh.Path, err)
+				return nil, src, err
 			}
 			src.Compression, src.SHA256, src.Size = strings.TrimPrefix(ext, "."), sha256Hex(data), int64(len(data))
 			return data, src, nil
@@ -264,20 +249,8 @@ func (c *Client) IndexData(ctx context.Context, s *Suite, component, arch string
 			}
 			return nil, src, err
 		}
-		// More than the signed Release's size is a mismatch already:
-		// decompressing stops one byte past it.
-		data, err := decompress(ext, comp, plain.Size)
-		if errors.Is(err, errTooLarge) {
-			return nil, src, fmt.Errorf("%s: uncompressed index is larger than the signed Release's %d bytes; the mirror is inconsistent, try again later or use another mirror", url, plain.Size)
-		}
+		data, err := c.verifiedIndex(url, ext, comp, fh, plain)
 		if err != nil {
-			return nil, src, fmt.Errorf("%s: decompressing %s: %w", url, fh.Path, err)
-		}
-		if int64(len(data)) != plain.Size || sha256Hex(data) != plain.SHA256 {
-			return nil, src, fmt.Errorf("%s: uncompressed index does not match the signed Release (want %d bytes sha256 %s, got %d bytes sha256 %s); the mirror is inconsistent, try again later or use another mirror",
-				url, plain.Size, plain.SHA256, len(data), sha256Hex(data))
-		}
-		if err := c.cfg.Cache.WriteBytes(plain.SHA256, data); err != nil {
 			return nil, src, err
 		}
 		src.Downloaded, src.Compression = url, strings.TrimPrefix(ext, ".")
@@ -288,6 +261,54 @@ func (c *Client) IndexData(ctx context.Context, s *Suite, component, arch string
 	}
 	return nil, src, fmt.Errorf("%s: the signed Release lists no usable %s[.xz|.gz|.zst] (architectures %s, components %s)",
 		s.Ref.InReleaseURL(), path, strings.Join(s.Release.Architectures, " "), strings.Join(s.Release.Components, " "))
+}
+
+// compressedIndex reads an index the signed Release names only compressed
+// (fh): the compressed file is what the cache keeps, since its digest is
+// the one the Release gives. It is downloaded when not cached (the URL in
+// src.Downloaded) and decompressed up to maxIndex bytes.
+func (c *Client) compressedIndex(ctx context.Context, s *Suite, fh release.FileHash, ext string, maxIndex int64, src *IndexSource) ([]byte, error) {
+	comp, err := c.cfg.Cache.Read(fh.SHA256)
+	if err != nil {
+		comp, src.Downloaded, err = c.download(ctx, s, fh)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.cfg.Cache.WriteBytes(fh.SHA256, comp); err != nil {
+			return nil, err
+		}
+	}
+	data, err := decompress(ext, comp, maxIndex)
+	if errors.Is(err, errTooLarge) {
+		return nil, indexLimit(s.Ref.Name, fh.Path+" decompressed", maxIndex)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: decompressing %s: %w", s.Ref.Name, fh.Path, err)
+	}
+	return data, nil
+}
+
+// verifiedIndex decompresses comp (fh, downloaded from url) and checks it
+// against the uncompressed index the signed Release names (plain), then
+// caches it under plain's digest.
+func (c *Client) verifiedIndex(url, ext string, comp []byte, fh, plain release.FileHash) ([]byte, error) {
+	// More than the signed Release's size is a mismatch already:
+	// decompressing stops one byte past it.
+	data, err := decompress(ext, comp, plain.Size)
+	if errors.Is(err, errTooLarge) {
+		return nil, fmt.Errorf("%s: uncompressed index is larger than the signed Release's %d bytes; the mirror is inconsistent, try again later or use another mirror", url, plain.Size)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: decompressing %s: %w", url, fh.Path, err)
+	}
+	if int64(len(data)) != plain.Size || sha256Hex(data) != plain.SHA256 {
+		return nil, fmt.Errorf("%s: uncompressed index does not match the signed Release (want %d bytes sha256 %s, got %d bytes sha256 %s); the mirror is inconsistent, try again later or use another mirror",
+			url, plain.Size, plain.SHA256, len(data), sha256Hex(data))
+	}
+	if err := c.cfg.Cache.WriteBytes(plain.SHA256, data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // download fetches one file the Release names and checks its size and
