@@ -111,41 +111,13 @@ func (s *Service) RollbackGroup(ctx context.Context, stream, channel, toTag, rea
 	if reason == "" {
 		reason = "rolled back"
 	}
-	type back struct {
-		stream   string
-		from, to store.Release
-	}
-	plans := []back{{stream: stream, from: cur.Release, to: target}}
+	plans := []rollbackPlan{{stream: stream, from: cur.Release, to: target}}
 	if len(group) > 1 {
-		runtime := group[0]
-		rtRels, err := s.Store.Releases(ctx, runtime) // newest first
+		others, err := s.planGroupRollback(ctx, group, stream, channel, target)
 		if err != nil {
 			return nil, err
 		}
-		base := target // the runtime release the group goes back to
-		if stream != runtime {
-			if base = matchedRuntime(rtRels, target.ID); base.ID == 0 {
-				return nil, heldBack(fmt.Errorf("%s: no release of %s was published before %s %s", runtime, runtime, stream, target.Tag), group)
-			}
-		}
-		for _, m := range group {
-			if m == stream {
-				continue
-			}
-			mh, err := s.heads(ctx, m)
-			if err != nil {
-				return nil, err
-			}
-			mcur, ok := mh[channel]
-			if !ok {
-				continue // nothing in the channel to roll back
-			}
-			to, err := s.matchingIn(ctx, m, m == runtime, channel, base, rtRels)
-			if err != nil {
-				return nil, heldBack(err, group)
-			}
-			plans = append(plans, back{stream: m, from: mcur.Release, to: to})
-		}
+		plans = append(plans, others...)
 	}
 	var out []Moved
 	for _, m := range group {
@@ -170,6 +142,51 @@ func (s *Service) RollbackGroup(ctx context.Context, stream, channel, toTag, rea
 		}
 	}
 	return out, nil
+}
+
+// rollbackPlan is one stream's move back: from the release its channel
+// holds to the one it goes back to.
+type rollbackPlan struct {
+	stream   string
+	from, to store.Release
+}
+
+// planGroupRollback plans the moves of group's members other than stream,
+// whose channel goes back to target: each member with a release in the
+// channel goes to its release matching target's runtime release. A member
+// with no such release holds the whole group back (the error says so).
+func (s *Service) planGroupRollback(ctx context.Context, group []string, stream, channel string, target store.Release) ([]rollbackPlan, error) {
+	runtime := group[0]
+	rtRels, err := s.Store.Releases(ctx, runtime) // newest first
+	if err != nil {
+		return nil, err
+	}
+	base := target // the runtime release the group goes back to
+	if stream != runtime {
+		if base = matchedRuntime(rtRels, target.ID); base.ID == 0 {
+			return nil, heldBack(fmt.Errorf("%s: no release of %s was published before %s %s", runtime, runtime, stream, target.Tag), group)
+		}
+	}
+	var plans []rollbackPlan
+	for _, m := range group {
+		if m == stream {
+			continue
+		}
+		mh, err := s.heads(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		mcur, ok := mh[channel]
+		if !ok {
+			continue // nothing in the channel to roll back
+		}
+		to, err := s.matchingIn(ctx, m, m == runtime, channel, base, rtRels)
+		if err != nil {
+			return nil, heldBack(err, group)
+		}
+		plans = append(plans, rollbackPlan{stream: m, from: mcur.Release, to: to})
+	}
+	return plans, nil
 }
 
 // matchedRuntime is the runtime release a variant release (by its ID)

@@ -51,28 +51,9 @@ func (s *Service) Snapshot(ctx context.Context, streams []string, full TestRunne
 	if err != nil {
 		return SnapshotRun{}, err
 	}
-	snap := store.Snapshot{At: s.now()}
-	tested := map[string]int{} // stream → index in snap.Results
-	for _, g := range groups {
-		for _, stream := range g {
-			if frozen[stream] && !slices.Contains(streams, stream) {
-				continue // not tested: PromoteGroup refuses the group naming it
-			}
-			heads, err := s.heads(ctx, stream)
-			if err != nil {
-				return SnapshotRun{}, err
-			}
-			h, ok := heads[chs[0].Name]
-			if !ok {
-				continue
-			}
-			res, err := full(ctx, stream, h.Release)
-			if err != nil {
-				return SnapshotRun{}, fmt.Errorf("snapshot: %s %s: %w", stream, h.Release.Tag, err)
-			}
-			tested[stream] = len(snap.Results)
-			snap.Results = append(snap.Results, store.SnapshotResult{Stream: stream, ReleaseID: h.Release.ID, Tag: h.Release.Tag, Passed: res.Passed, Summary: res.Summary})
-		}
+	snap, tested, err := s.snapshotTests(ctx, groups, streams, frozen, chs[0].Name, full)
+	if err != nil {
+		return SnapshotRun{}, err
 	}
 	snap, err = s.Store.RecordSnapshot(ctx, snap)
 	if err != nil {
@@ -80,20 +61,7 @@ func (s *Service) Snapshot(ctx context.Context, streams []string, full TestRunne
 	}
 	run := SnapshotRun{Snapshot: snap}
 	for _, g := range groups {
-		var held error
-		passing := false
-		for _, stream := range g {
-			i, ok := tested[stream]
-			switch {
-			case ok && snap.Results[i].Passed:
-				passing = true
-			case ok && held == nil:
-				r := snap.Results[i]
-				held = &Refusal{Stream: stream, Release: r.Tag, Channel: chs[1].Name, Rule: "tests", Reason: "the snapshot's full test suite failed: " + r.Summary}
-			case !ok && !frozen[stream] && held == nil:
-				held = &Refusal{Stream: stream, Channel: chs[1].Name, Rule: "tests", Reason: "it has no release in " + chs[0].Name + " for the snapshot to test"}
-			}
-		}
+		passing, held := snapshotVerdict(g, snap, tested, frozen, chs)
 		if !passing {
 			continue
 		}
@@ -112,4 +80,54 @@ func (s *Service) Snapshot(ctx context.Context, streams []string, full TestRunne
 		}
 	}
 	return run, nil
+}
+
+// snapshotTests runs the full suite against the newest release in channel
+// first of each member of groups (a frozen member only when named), and
+// returns the snapshot's results with, by stream, the index of its result.
+func (s *Service) snapshotTests(ctx context.Context, groups [][]string, named []string, frozen map[string]bool, first string, full TestRunner) (store.Snapshot, map[string]int, error) {
+	snap := store.Snapshot{At: s.now()}
+	tested := map[string]int{} // stream → index in snap.Results
+	for _, g := range groups {
+		for _, stream := range g {
+			if frozen[stream] && !slices.Contains(named, stream) {
+				continue // not tested: PromoteGroup refuses the group naming it
+			}
+			heads, err := s.heads(ctx, stream)
+			if err != nil {
+				return snap, nil, err
+			}
+			h, ok := heads[first]
+			if !ok {
+				continue
+			}
+			res, err := full(ctx, stream, h.Release)
+			if err != nil {
+				return snap, nil, fmt.Errorf("snapshot: %s %s: %w", stream, h.Release.Tag, err)
+			}
+			tested[stream] = len(snap.Results)
+			snap.Results = append(snap.Results, store.SnapshotResult{Stream: stream, ReleaseID: h.Release.ID, Tag: h.Release.Tag, Passed: res.Passed, Summary: res.Summary})
+		}
+	}
+	return snap, tested, nil
+}
+
+// snapshotVerdict reports whether a member of group g passed the recorded
+// snapshot, and the refusal that holds the group back: for the first member
+// whose suite failed, or that (not frozen) had no release in the first
+// channel to test.
+func snapshotVerdict(g []string, snap store.Snapshot, tested map[string]int, frozen map[string]bool, chs []Channel) (passing bool, held error) {
+	for _, stream := range g {
+		i, ok := tested[stream]
+		switch {
+		case ok && snap.Results[i].Passed:
+			passing = true
+		case ok && held == nil:
+			r := snap.Results[i]
+			held = &Refusal{Stream: stream, Release: r.Tag, Channel: chs[1].Name, Rule: "tests", Reason: "the snapshot's full test suite failed: " + r.Summary}
+		case !ok && !frozen[stream] && held == nil:
+			held = &Refusal{Stream: stream, Channel: chs[1].Name, Rule: "tests", Reason: "it has no release in " + chs[0].Name + " for the snapshot to test"}
+		}
+	}
+	return passing, held
 }
