@@ -81,45 +81,14 @@ func (lay layering) reuseRuntime(ctx context.Context, arch string, tree *rootfs.
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	var rtrees []*rootfs.FS
-	var rlayers []v1.Layer
-	if k, ok := runtimeKeyOf(lay.runtimeDef, lay.runtime, arch, lay.apt, n, lay.compression, lay.cache); ok {
-		set, err := lay.runtimes.get(ctx, k)
-		if err != nil {
-			return nil, nil, nil, nil, err
-		}
-		if set != nil && len(set.trees) == len(rg) {
-			rtrees, rlayers = set.trees, set.layers
-		}
+	rtrees, rlayers, err := lay.runtimeLayers(ctx, arch, rg, n)
+	if err != nil {
+		return nil, nil, nil, nil, err
 	}
 	if rtrees == nil {
-		rtree, err := lay.runtimeTree(arch)
-		if err != nil || rtree == nil {
-			return tree, groups, names, nil, err
-		}
-		if rtrees, err = assemble.SplitTree(rtree, groupNames(rg)); err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("the runtime's layers: %w", err)
-		}
-		rlayers = make([]v1.Layer, len(rg))
+		return tree, groups, names, nil, nil
 	}
-	reused := map[int]runtimeLayer{}
-	taken := map[string]bool{}
-	for k, g := range groups {
-		if g.Runtime == 0 || g.Runtime > len(rg) {
-			continue
-		}
-		t := rtrees[g.Runtime-1]
-		if t.Len() <= 1 || !within(t, tree) {
-			continue
-		}
-		reused[k] = runtimeLayer{tree: t, layer: rlayers[g.Runtime-1]}
-		t.Walk(func(e *rootfs.Entry) error {
-			if e.Path != "" {
-				taken[e.Path] = true
-			}
-			return nil
-		})
-	}
+	reused, taken := reusable(tree, groups, len(rg), rtrees, rlayers)
 	if len(reused) == 0 {
 		return tree, groups, names, nil, nil
 	}
@@ -135,6 +104,66 @@ func (lay layering) reuseRuntime(ctx context.Context, arch string, tree *rootfs.
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	groups, names = moveLeftNames(groups, names, reused)
+	return rest, groups, names, reused, nil
+}
+
+// runtimeLayers returns the trees of the runtime's package layers (rg, from
+// layers.SplitRuntime with n layers) and their layers: the runtime's build's
+// in this process when lay.runtimes has them, else the trees split from the
+// runtime's tree assembled again (no layers: nil ones). The trees are nil
+// when the runtime's tree cannot be assembled (lay.runtimeTree gives none).
+func (lay layering) runtimeLayers(ctx context.Context, arch string, rg []layers.Group, n int) ([]*rootfs.FS, []v1.Layer, error) {
+	if k, ok := runtimeKeyOf(lay.runtimeDef, lay.runtime, arch, lay.apt, n, lay.compression, lay.cache); ok {
+		set, err := lay.runtimes.get(ctx, k)
+		if err != nil {
+			return nil, nil, err
+		}
+		if set != nil && len(set.trees) == len(rg) {
+			return set.trees, set.layers, nil
+		}
+	}
+	rtree, err := lay.runtimeTree(arch)
+	if err != nil || rtree == nil {
+		return nil, nil, err
+	}
+	rtrees, err := assemble.SplitTree(rtree, groupNames(rg))
+	if err != nil {
+		return nil, nil, fmt.Errorf("the runtime's layers: %w", err)
+	}
+	return rtrees, make([]v1.Layer, len(rg)), nil
+}
+
+// reusable picks, by group index, the runtime's package layers (nrt of
+// them: rtrees, rlayers) the variant's groups can take whole: those whose
+// every entry is in tree as the runtime has it (and that hold more than
+// the root). taken are the paths of their entries.
+func reusable(tree *rootfs.FS, groups []layers.Group, nrt int, rtrees []*rootfs.FS, rlayers []v1.Layer) (map[int]runtimeLayer, map[string]bool) {
+	reused := map[int]runtimeLayer{}
+	taken := map[string]bool{}
+	for k, g := range groups {
+		if g.Runtime == 0 || g.Runtime > nrt {
+			continue
+		}
+		t := rtrees[g.Runtime-1]
+		if t.Len() <= 1 || !within(t, tree) {
+			continue
+		}
+		reused[k] = runtimeLayer{tree: t, layer: rlayers[g.Runtime-1]}
+		t.Walk(func(e *rootfs.Entry) error {
+			if e.Path != "" {
+				taken[e.Path] = true
+			}
+			return nil
+		})
+	}
+	return reused, taken
+}
+
+// moveLeftNames moves the package names of the reused groups to the
+// variant's last own group (a new one when it has none), which then holds
+// those packages' entries the runtime's layers do not.
+func moveLeftNames(groups []layers.Group, names [][]string, reused map[int]runtimeLayer) ([]layers.Group, [][]string) {
 	var left []string
 	for k := range groups {
 		if reused[k].tree != nil {
@@ -154,7 +183,7 @@ func (lay layering) reuseRuntime(ctx context.Context, arch string, tree *rootfs.
 		last = len(groups) - 1
 	}
 	names[last] = append(names[last], left...)
-	return rest, groups, names, reused, nil
+	return groups, names
 }
 
 func groupNames(groups []layers.Group) [][]string {
