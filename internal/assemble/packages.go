@@ -28,8 +28,8 @@ type Packages struct {
 	max int64
 
 	mu        sync.Mutex
-	m         map[pkgKey]*pkgSlot          // being read, or kept
-	kept      *lru.Cache[pkgKey, *pkgSlot] // segmented: read once, read again
+	m         map[pkgKey]*pkgSlot            // being read, or kept
+	kept      *lru.Cache[*pkgSlot, struct{}] // segmented: read once, read again
 	hits      int64
 	reads     int64
 	hitBytes  int64
@@ -54,7 +54,7 @@ func NewPackages(max int64) *Packages {
 	c := &Packages{max: max, m: map[pkgKey]*pkgSlot{}}
 	// A package dropped to make room is read again by its next reader.
 	// Called with c.mu held (keep).
-	c.kept = lru.NewSegmented(max, func(k pkgKey, _ *pkgSlot) { delete(c.m, k) })
+	c.kept = lru.NewSegmented(max, func(s *pkgSlot, _ struct{}) { delete(c.m, s.key) })
 	return c
 }
 
@@ -104,9 +104,7 @@ func (c *Packages) read(ctx context.Context, d Deb, budget *imageBudget) (*pkg, 
 			return readDeb(ctx, d, budget)
 		}
 		c.mu.Lock()
-		if c.m[k] == s { // kept: s is read again
-			c.kept.Get(k)
-		}
+		c.kept.Get(s) // read again: protected, if still kept
 		c.hits++
 		c.hitBytes += s.p.unpacked
 		c.mu.Unlock()
@@ -136,7 +134,7 @@ func (c *Packages) read(ctx context.Context, d Deb, budget *imageBudget) (*pkg, 
 // keep adds a read package, dropping others past the bound; a package
 // larger than the bound is not kept. c.mu is held.
 func (c *Packages) keep(s *pkgSlot) {
-	if !c.kept.Add(s.key, s, s.p.memSize()) {
+	if !c.kept.Add(s, struct{}{}, s.p.memSize()) {
 		delete(c.m, s.key)
 	}
 }

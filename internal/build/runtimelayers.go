@@ -71,9 +71,9 @@ type runtimeLayerMemo struct {
 	max int64
 
 	mu    sync.Mutex
-	used  int64                                // order.Size(), kept in step under mu
-	m     map[runtimeKey]*runtimeSlot          // announced, or kept
-	order *lru.Cache[runtimeKey, *runtimeSlot] // done slots kept
+	used  int64                              // order.Size(), kept in step under mu
+	m     map[runtimeKey]*runtimeSlot        // announced, or kept
+	order *lru.Cache[*runtimeSlot, struct{}] // done slots kept
 }
 
 type runtimeSlot struct {
@@ -87,7 +87,7 @@ func newRuntimeLayerMemo(max int64) *runtimeLayerMemo {
 	c := &runtimeLayerMemo{max: max, m: map[runtimeKey]*runtimeSlot{}}
 	// A set dropped to make room is built again by its variants' builds.
 	// Called with c.mu held (finish).
-	c.order = lru.New(max, func(k runtimeKey, _ *runtimeSlot) { delete(c.m, k) })
+	c.order = lru.New(max, func(s *runtimeSlot, _ struct{}) { delete(c.m, s.key) })
 	return c
 }
 
@@ -118,7 +118,7 @@ func (c *runtimeLayerMemo) finish(s *runtimeSlot, set *runtimeLayerSet) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s.set = set
-	if set == nil || !c.order.Add(s.key, s, set.size()) {
+	if set == nil || !c.order.Add(s, struct{}{}, set.size()) {
 		s.set = nil
 		delete(c.m, s.key)
 	}
@@ -146,16 +146,14 @@ func (c *runtimeLayerMemo) get(ctx context.Context, k runtimeKey) (*runtimeLayer
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m[k] != s { // none, or dropped since
+	if _, kept := c.order.Get(s); !kept { // none, or dropped since
 		return nil, nil
 	}
 	s.uses--
 	if s.uses <= 0 {
-		c.order.Remove(k)
+		c.order.Remove(s)
 		c.used = c.order.Size()
 		delete(c.m, k)
-	} else {
-		c.order.Get(k)
 	}
 	return s.set, nil
 }

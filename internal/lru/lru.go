@@ -17,6 +17,10 @@ import "sync"
 // from probation first: what is used once passes through without pushing
 // out what is used again and again.
 //
+// A memo that keeps its own slots (waits, use counts) can key the cache by
+// the slot's pointer with struct{} values: a Get of a slot no longer kept
+// is then a miss, never another slot's hit.
+//
 // It is safe for concurrent use. The function called for dropped entries
 // runs with the cache's lock held: it must not call the cache.
 type Cache[K comparable, V any] struct {
