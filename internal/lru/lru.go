@@ -54,13 +54,12 @@ func NewSegmented[K comparable, V any](max int64, onEvict func(K, V)) *Cache[K, 
 
 // Get returns the value kept under k and makes it the most recently used
 // (in a segmented cache, moves it to the front of the protected segment).
-func (c *Cache[K, V]) Get(k K) (V, bool) {
+func (c *Cache[K, V]) Get(k K) (v V, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[k]
-	if !ok {
-		var zero V
-		return zero, false
+	e := c.m[k]
+	if e == nil {
+		return v, false
 	}
 	e.unlink()
 	if c.segmented {
@@ -90,9 +89,7 @@ func (c *Cache[K, V]) Add(k K, v V, size int64) bool {
 		if old == nil {
 			old = c.protected.back()
 		}
-		old.unlink()
-		delete(c.m, old.key)
-		c.size -= old.size
+		c.drop(old)
 		if c.onEvict != nil {
 			c.onEvict(old.key, old.val)
 		}
@@ -106,18 +103,21 @@ func (c *Cache[K, V]) Add(k K, v V, size int64) bool {
 
 // Remove forgets k's entry and returns its value, or false when k is not
 // kept.
-func (c *Cache[K, V]) Remove(k K) (V, bool) {
+func (c *Cache[K, V]) Remove(k K) (v V, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[k]
-	if !ok {
-		var zero V
-		return zero, false
+	if e := c.m[k]; e != nil {
+		c.drop(e)
+		return e.val, true
 	}
+	return v, false
+}
+
+// drop forgets a kept entry. c.mu is held.
+func (c *Cache[K, V]) drop(e *entry[K, V]) {
 	e.unlink()
-	delete(c.m, k)
+	delete(c.m, e.key)
 	c.size -= e.size
-	return e.val, true
 }
 
 // Len is the number of entries kept.
