@@ -35,7 +35,7 @@ run() { # name, extra flags
   load=$(cut -d' ' -f1 /proc/loadavg)
   (cd internal/build && TEMPER_BENCH_DIGESTS="$PWD/../../$out/$1.digests" /usr/bin/time -o "../../$out/$1.time" \
     -f "$1: %e s wall, %U s user, %S s sys, %M KB max RSS (load average before: $load)" \
-    "../../$out/$1.test" -test.run XXX -test.bench CatalogEmptyLayerCache -test.benchtime 1x "${@:2}" >"../../$out/$1.log" 2>&1) ||
+    "../../$out/$1.test" -test.run XXX -test.bench 'CatalogEmptyLayerCache$' -test.benchtime 1x "${@:2}" >"../../$out/$1.log" 2>&1) ||
     { echo "$1 failed:"; tail -20 "$out/$1.log"; exit 2; }
   cat "$out/$1.time"
 }
