@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -24,6 +25,24 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// TEMPER_CPUPROFILE=FILE writes a CPU profile of the whole command
+	// (for `go tool pprof`; docs/performance.md): the figures of a fresh
+	// process, which in-process benchmarks with warm memos do not show.
+	if p := os.Getenv("TEMPER_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "temper: TEMPER_CPUPROFILE:", err)
+			os.Exit(exitError)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "temper: TEMPER_CPUPROFILE:", err)
+			os.Exit(exitError)
+		}
+		code := run(ctx, os.Args[1:])
+		pprof.StopCPUProfile()
+		f.Close()
+		os.Exit(code)
+	}
 	os.Exit(run(ctx, os.Args[1:]))
 }
 
