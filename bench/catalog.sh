@@ -21,9 +21,12 @@ T="$out/temper --cache $TEMPER_CACHE_DIR"
 
 defs=$(find examples/catalog -name '*.yaml' ! -name '*.lock.yaml' | sort)
 n=$(echo "$defs" | wc -l)
+# Every image's lock: a definition's (NAME.lock.yaml) and its variants'
+# (NAME.VARIANT.lock.yaml); one image per architecture of each.
+locks=$(find examples/catalog -name '*.lock.yaml' | sort)
 images=0
-for d in $defs; do images=$((images + $(grep -c '^  [a-z0-9]*:$' "${d%.yaml}.lock.yaml"))); done
-echo "catalog: $n definitions, $images images"
+for l in $locks; do images=$((images + $(grep -c '^  [a-z0-9]*:$' "$l"))); done
+echo "catalog: $n definitions, $(echo "$locks" | wc -l) locks (variants too), $images images"
 
 echo "== warm-up (fills the cache; not measured)"
 $T build examples/catalog -o "$out/warm" >/dev/null 2>&1
@@ -32,7 +35,7 @@ now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc -l | xargs printf '%.2f'; }
 
 echo "== baseline: read + sha256 every .deb of the locks from the cache"
-awk '/^        sha256:/{gsub(/"/, "", $2); print $2}' $(echo "$defs" | sed 's/\.yaml$/.lock.yaml/') | sort -u > "$out/debs.txt"
+awk '/^        sha256:/{gsub(/"/, "", $2); print $2}' $locks | sort -u > "$out/debs.txt"
 files=$(sed -E "s#^(..)(.*)#$TEMPER_CACHE_DIR/sha256/\1/\1\2#" "$out/debs.txt")
 bytes=$(du -cb $files | tail -1 | cut -f1)
 sync; s=$(now); sha256sum $files >/dev/null; e=$(now)
