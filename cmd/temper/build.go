@@ -125,6 +125,7 @@ func buildSetup(g *globalFlags, cmd *cobra.Command, opt *build.Options, args []s
 		opt.Compression, opt.LayerBudget = conf.Compression, conf.LayerBudget
 	}
 	opt.Layers = &oci.LayerCache{Dir: filepath.Join(c.Dir, "layers")}
+	opt.MemoDir = filepath.Join(c.Dir, "builds")
 	return files, nil
 }
 
@@ -137,6 +138,8 @@ func printOutcome(cmd *cobra.Command, o build.Outcome, output string) bool {
 		return false
 	case res.Skipped:
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: %s up to date in %s (%s), skipped\n", o.File, res.Ref, output, res.IndexDigest)
+	case res.Memo:
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: built %s %s in %.2fs from the build memo\n", o.File, res.Ref, res.IndexDigest, res.Elapsed.Seconds())
 	default:
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: built %s %s in %.2fs (%d .debs fetched, %d cached)\n", o.File, res.Ref, res.IndexDigest, res.Elapsed.Seconds(), res.Fetch.Downloaded, res.Fetch.Cached)
 	}

@@ -24,7 +24,9 @@ import (
 )
 
 // Build builds one definition. When the output already holds this build
-// and nothing else is asked for, it returns at once, Skipped.
+// and nothing else is asked for, it returns at once, Skipped; when the
+// output does not but the build memo does (memo.go), it writes the image
+// from there, Memo.
 func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 	start := time.Now()
 	def, l, err := LoadTarget(defPath, opt.Variant)
@@ -40,6 +42,10 @@ func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 		if d, ok := AlreadyBuilt(opt.Output, res.Ref, res.BuildKey); ok {
 			oci.CleanLeftovers(opt.Output)
 			res.Skipped, res.IndexDigest, res.Elapsed = true, d, time.Since(start)
+			return res, nil
+		}
+		if fromMemo(res, def, opt) {
+			res.Elapsed = time.Since(start)
 			return res, nil
 		}
 	}
@@ -64,6 +70,7 @@ func Build(ctx context.Context, defPath string, opt Options) (*Result, error) {
 	if err := attachEvidence(ctx, def, l, idx, gate, opt); err != nil {
 		return nil, fmt.Errorf("%s: %w", defPath, err)
 	}
+	recordMemo(def, idx, res, opt)
 	res.Elapsed = time.Since(start)
 	return res, nil
 }

@@ -70,10 +70,7 @@ func IndexWith(ctx context.Context, def *spec.Definition, l *spec.Lock, opt Opti
 		}
 		images = append(images, img)
 		infos = append(infos, info)
-		if opt.Log != nil {
-			fmt.Fprintf(opt.Log, "%s %s: %d packages, %d layers, %s compressed, %s uncompressed, %s\n", RefName(def), arch, info.Packages, info.Layers, human(info.CompressedSize), human(info.UncompressedSize), info.Digest)
-			printWarnings(opt.Log, RefName(def), arch, info.Report)
-		}
+		logImage(opt, RefName(def), info)
 	}
 	ann := identity(def, l, key)
 	maps.Copy(ann, def.Image.Annotations)
@@ -179,6 +176,15 @@ func env(rep *assemble.Report, def *spec.Definition) []string {
 		}
 	}
 	return out
+}
+
+// logImage writes one architecture's image's progress line and warnings
+// to opt.Log.
+func logImage(opt Options, ref string, info ImageInfo) {
+	if opt.Log != nil {
+		fmt.Fprintf(opt.Log, "%s %s: %d packages, %d layers, %s compressed, %s uncompressed, %s\n", ref, info.Arch, info.Packages, info.Layers, human(info.CompressedSize), human(info.UncompressedSize), info.Digest)
+		printWarnings(opt.Log, ref, info.Arch, info.Report)
+	}
 }
 
 func human(n int64) string {

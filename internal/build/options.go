@@ -65,6 +65,11 @@ type Options struct {
 	// Layers builds each distinct layer once across the builds that share
 	// it (All shares one); nil means a cache for this build only.
 	Layers *oci.LayerCache
+	// MemoDir is the build memo's directory (memo.go): builds that write
+	// a layout are recorded there, and a build into a layout that does
+	// not hold its image writes it from there when it can. It needs
+	// Layers with a Dir; "" means no memo.
+	MemoDir string
 	// variantsFollow is set by All on a runtime's build whose variants it
 	// builds too: the runtime's build hands its package layers to theirs
 	// (runtimeLayerMemo).
@@ -98,6 +103,7 @@ type Result struct {
 	Variant     string // "" for the definition's runtime image
 	Ref         string
 	Skipped     bool // the output already held this exact build
+	Memo        bool // written from the build memo, nothing assembled
 	IndexDigest string
 	BuildKey    string
 	Images      []ImageInfo

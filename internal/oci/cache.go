@@ -378,7 +378,7 @@ func (w *blobWriter) link(h v1.Hash, size int64, src string, open func() (io.Rea
 			return fmt.Errorf("blob %s: %w", h, err)
 		}
 		if got := hex.EncodeToString(sum.Sum(nil)); got != h.Hex || n != size {
-			return fmt.Errorf("blob %s: the layer cache's %s has digest sha256:%s and size %d, want size %d; remove it and build again", h, src, got, n, size)
+			return &CorruptLayerError{Digest: h, Path: src, msg: fmt.Sprintf("blob %s: the layer cache's %s has digest sha256:%s and size %d, want size %d; remove it and build again", h, src, got, n, size)}
 		}
 	}
 	if err != nil {
