@@ -8,7 +8,9 @@
 # definitions side by side, --parallel = CPUs) and by JOBS processes (default 2, one per core) over a
 # balanced split of the definitions (by installed size), each into its own
 # layout. The first, unmeasured pass fills the cache (.debs and their zstd
-# copies) so that every measured pass is warm.
+# copies, the layers, the build memo) so that every measured pass is warm;
+# the --force pass skips the build memo (each image assembled from its
+# packages, its layers found in the layer cache).
 # Usage: bench/catalog.sh [JOBS]. Figures go into docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +54,11 @@ s=$(now); $T build examples/catalog -o "$out/seq" >"$out/seq.log" 2>&1; e=$(now)
 seq=$(secs "$s" "$e")
 echo "catalog, 1 process: ${seq}s"
 
+echo "== catalog, one process, --force (no build memo: every image assembled from its packages)"
+s=$(now); $T build examples/catalog -o "$out/force" --force >"$out/force.log" 2>&1; e=$(now)
+force=$(secs "$s" "$e")
+echo "catalog, 1 process, --force: ${force}s"
+
 echo "== catalog, $jobs processes"
 # Balanced split: largest definitions first, each to the lightest bucket.
 for d in $defs; do
@@ -78,6 +85,7 @@ echo "catalog report: ${report}s"
   echo "read+hash .debs: ${hash}s ($bytes bytes)"
   echo "python3 build: ${py}s"
   echo "catalog 1 process: ${seq}s ($(echo "$seq / $hash" | bc -l | xargs printf '%.1f')x read+hash, $(echo "$seq / $py" | bc -l | xargs printf '%.1f')x python3)"
+  echo "catalog 1 process --force: ${force}s ($(echo "$force / $hash" | bc -l | xargs printf '%.1f')x read+hash)"
   echo "catalog report: ${report}s"
   echo "catalog $jobs processes: ${par}s ($(echo "$par / $hash" | bc -l | xargs printf '%.1f')x read+hash, $(echo "$par / $py" | bc -l | xargs printf '%.1f')x python3)"
 } | tee "$out/result.txt"
