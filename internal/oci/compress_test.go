@@ -44,33 +44,13 @@ func freshGzip(out io.Writer) (io.WriteCloser, error) {
 // with some noise), a quarter random, and a few larger than a gzip block.
 func mixedTree(tb testing.TB, seed int64, size int) *rootfs.FS {
 	r := rand.New(rand.NewSource(seed))
-	words := strings.Fields("the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their if has will so no would what up can more when out do said")
 	f := rootfs.New()
 	for i, total := 0, 0; total < size; i++ {
 		n := min(2000+r.Intn(18000), size-total)
 		if i%97 == 5 {
 			n = min(pgzipBlock+r.Intn(pgzipBlock), size-total)
 		}
-		data := make([]byte, n)
-		switch i % 4 {
-		case 0, 1:
-			var sb strings.Builder
-			for sb.Len() < n {
-				sb.WriteString(words[r.Intn(len(words))])
-				sb.WriteByte(" \n"[r.Intn(8)/7])
-			}
-			copy(data, sb.String())
-		case 2:
-			for j := range data {
-				if r.Intn(4) == 0 {
-					data[j] = byte(r.Intn(256))
-				} else {
-					data[j] = byte(r.Intn(16))
-				}
-			}
-		default:
-			r.Read(data)
-		}
+		data := mixedContent(r, n, i%4)
 		total += n
 		p := fmt.Sprintf("usr/lib/pkg%03d/sub%d/file%05d", i/50, i%5, i)
 		if err := f.Put(&rootfs.Entry{Path: p, Kind: rootfs.File, Mode: 0o644, Data: data}); err != nil {

@@ -703,35 +703,45 @@ func TestUmoci(t *testing.T) {
 	}
 }
 
+// benchWords make text-like test content.
+var benchWords = strings.Fields("the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their if has will so no would what up can more when out do said")
+
+// mixedContent is n bytes of one of four kinds of content: 0 and 1
+// text-like (words), 2 binary-like (small values with some noise), 3
+// random.
+func mixedContent(r *rand.Rand, n, kind int) []byte {
+	data := make([]byte, n)
+	switch kind {
+	case 0, 1:
+		var sb strings.Builder
+		for sb.Len() < n {
+			sb.WriteString(benchWords[r.Intn(len(benchWords))])
+			sb.WriteByte(" \n"[r.Intn(8)/7])
+		}
+		copy(data, sb.String())
+	case 2:
+		for j := range data {
+			if r.Intn(4) == 0 {
+				data[j] = byte(r.Intn(256))
+			} else {
+				data[j] = byte(r.Intn(16))
+			}
+		}
+	default:
+		r.Read(data)
+	}
+	return data
+}
+
 // benchTree is ~5,000 files / ~50 MB: half text-like (compressible), a
 // quarter binary-like, a quarter random.
 func benchTree(b *testing.B) (*rootfs.FS, int64) {
 	r := rand.New(rand.NewSource(1))
-	words := strings.Fields("the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their if has will so no would what up can more when out do said")
 	f := rootfs.New()
 	var total int64
 	for i := 0; i < 5000; i++ {
 		size := 2000 + r.Intn(18000)
-		data := make([]byte, size)
-		switch i % 4 {
-		case 0, 1:
-			var sb strings.Builder
-			for sb.Len() < size {
-				sb.WriteString(words[r.Intn(len(words))])
-				sb.WriteByte(" \n"[r.Intn(8)/7])
-			}
-			copy(data, sb.String())
-		case 2:
-			for j := range data {
-				if r.Intn(4) == 0 {
-					data[j] = byte(r.Intn(256))
-				} else {
-					data[j] = byte(r.Intn(16))
-				}
-			}
-		default:
-			r.Read(data)
-		}
+		data := mixedContent(r, size, i%4)
 		total += int64(size)
 		p := fmt.Sprintf("usr/lib/pkg%03d/sub%d/file%04d", i/50, i%5, i)
 		if err := f.Put(&rootfs.Entry{Path: p, Kind: rootfs.File, Mode: 0o644, Data: data}); err != nil {
