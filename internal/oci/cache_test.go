@@ -107,14 +107,7 @@ func TestLayerCacheOnDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := LayeredImage([]NamedLayer{{Layer: l, Name: "x"}}, ImageConfig{Architecture: "amd64"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := Index([]v1.Image{img}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	idx := oneLayerIndex(t, l, "x")
 	out := t.TempDir()
 	if err := WriteLayout(out, idx, "x:1"); err != nil {
 		t.Fatal(err)
@@ -247,4 +240,18 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 		c.cancel()
 	}
 	return len(p), nil
+}
+
+// oneLayerIndex is an amd64 index of one image holding the layer l alone.
+func oneLayerIndex(t *testing.T, l v1.Layer, name string) v1.ImageIndex {
+	t.Helper()
+	img, err := LayeredImage([]NamedLayer{{Layer: l, Name: name}}, ImageConfig{Architecture: "amd64"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := Index([]v1.Image{img}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx
 }

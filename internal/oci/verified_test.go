@@ -25,15 +25,7 @@ func TestLinkHashesOncePerFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := LayeredImage([]NamedLayer{{Layer: l, Name: "v"}}, ImageConfig{Architecture: "amd64"}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idx, err := Index([]v1.Image{img}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l, WriteLayout(t.TempDir(), idx, "v:1")
+		return l, WriteLayout(t.TempDir(), oneLayerIndex(t, l, "v"), "v:1")
 	}
 	hashes := func() int64 { return linkHashes.Load() }
 
