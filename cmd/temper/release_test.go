@@ -22,33 +22,10 @@ import (
 // releases published through internal/release (publish is not a command
 // yet).
 func TestReleaseCommands(t *testing.T) {
-	t.Setenv("XDG_DATA_HOME", t.TempDir())
-	ctx := context.Background()
-	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	state := filepath.Join(t.TempDir(), "state.db")
-	st, err := store.Open(ctx, state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	dir, _ := build.DefaultStore()
-	tags := release.LayoutTags{Dir: dir}
-	svc := &release.Service{Store: st, Tags: tags, Now: clock}
+	e := releaseFixture(t)
+	ctx, state, clock, svc, tags := e.ctx, e.state, e.clock, e.svc, e.tags
 	py := store.Stream{Name: "python:3.11-bookworm", Definition: "catalog/python/3.11-bookworm.yaml", EOL: "2028-06-30"}
-	publish := func() store.Release {
-		idx, err := random.Index(32, 1, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, _ := idx.Digest()
-		p, err := svc.Publish(ctx, release.Candidate{Stream: py, Index: idx, Digest: d.String(), BuildKey: d.String(),
-			Tests: store.Result{Passed: true}, Gate: store.Result{Passed: true}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.Release
-	}
+	publish := func() store.Release { return publishRandom(t, svc, py) }
 	r1 := publish()
 	full := func(context.Context, string, store.Release) (store.Result, error) {
 		return store.Result{Passed: true, Suite: "full"}, nil
@@ -72,7 +49,7 @@ func TestReleaseCommands(t *testing.T) {
 	if !errors.As(err, &es) || !strings.Contains(out, "rule soak") || !strings.Contains(out, "eligible 2026-12-06 10:00 UTC") {
 		t.Fatalf("promote before the soak: %v\n%s", err, out)
 	}
-	now = now.Add(8 * 24 * time.Hour)
+	e.now = e.now.Add(8 * 24 * time.Hour)
 	if out, err = run("promote", "catalog", "--to", "production"); err != nil || !strings.Contains(out, r1.Tag+" → production") {
 		t.Fatalf("promote: %v\n%s", err, out)
 	}
@@ -111,34 +88,11 @@ func TestReleaseCommands(t *testing.T) {
 // temper rollback moves a runtime and its variant back together,
 // printing one line per member (docs/variants.md).
 func TestReleaseCommandsMoveVariantsTogether(t *testing.T) {
-	t.Setenv("XDG_DATA_HOME", t.TempDir())
-	ctx := context.Background()
-	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	state := filepath.Join(t.TempDir(), "state.db")
-	st, err := store.Open(ctx, state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	dir, _ := build.DefaultStore()
-	tags := release.LayoutTags{Dir: dir}
-	svc := &release.Service{Store: st, Tags: tags, Now: clock}
+	e := releaseFixture(t)
+	ctx, state, clock, svc, st, tags := e.ctx, e.state, e.clock, e.svc, e.st, e.tags
 	rt := store.Stream{Name: "python:3.11-bookworm", Definition: "catalog/python/3.11-bookworm.yaml", EOL: "2028-06-30"}
 	dev := store.Stream{Name: "python:3.11-bookworm-dev", Definition: rt.Definition, EOL: rt.EOL}
-	publish := func(s store.Stream) store.Release {
-		idx, err := random.Index(32, 1, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, _ := idx.Digest()
-		p, err := svc.Publish(ctx, release.Candidate{Stream: s, Index: idx, Digest: d.String(), BuildKey: d.String(),
-			Tests: store.Result{Passed: true}, Gate: store.Result{Passed: true}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.Release
-	}
+	publish := func(s store.Stream) store.Release { return publishRandom(t, svc, s) }
 	r1, d1 := publish(rt), publish(dev)
 	r2, d2 := publish(rt), publish(dev)
 	runRollback := func(args ...string) (string, error) {
@@ -188,15 +142,7 @@ func TestFastTrackAllMovesGroupOnce(t *testing.T) {
 	rt := store.Stream{Name: "python:3.11-bookworm", Definition: "python.yaml", EOL: "2028-06-30"}
 	dev := store.Stream{Name: "python:3.11-bookworm-dev", Definition: "python.yaml", EOL: "2028-06-30"}
 	for _, s := range []store.Stream{rt, dev} {
-		idx, err := random.Index(32, 1, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, _ := idx.Digest()
-		if _, err := svc.Publish(ctx, release.Candidate{Stream: s, Index: idx, Digest: d.String(), BuildKey: d.String(),
-			Tests: store.Result{Passed: true}, Gate: store.Result{Passed: true}, CVEsFixed: []store.CVE{{ID: "CVE-2026-0001", Source: "openssl"}}}); err != nil {
-			t.Fatal(err)
-		}
+		publishRandom(t, svc, s, store.CVE{ID: "CVE-2026-0001", Source: "openssl"})
 	}
 	var out bytes.Buffer
 	if err := fastTrackAll(ctx, &out, svc, []string{dev.Name, rt.Name}, "", nil); err != nil {
@@ -210,4 +156,50 @@ func TestFastTrackAllMovesGroupOnce(t *testing.T) {
 	if strings.Contains(out.String(), "already in every channel") || strings.Count(out.String(), "\n") != 4 {
 		t.Fatalf("the group was fast-tracked twice:\n%s", out.String())
 	}
+}
+
+// releaseEnv is a release service over a SQLite state file (state, for
+// the commands' --state) and the default local image store (tags, under
+// a temporary XDG_DATA_HOME), at a clock the test moves (now).
+type releaseEnv struct {
+	ctx   context.Context
+	state string
+	now   time.Time
+	st    store.Store
+	tags  release.LayoutTags
+	svc   *release.Service
+}
+
+func releaseFixture(t *testing.T) *releaseEnv {
+	t.Helper()
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	e := &releaseEnv{ctx: context.Background(), state: filepath.Join(t.TempDir(), "state.db"), now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)}
+	var err error
+	if e.st, err = store.Open(e.ctx, e.state); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.st.Close() })
+	dir, _ := build.DefaultStore()
+	e.tags = release.LayoutTags{Dir: dir}
+	e.svc = &release.Service{Store: e.st, Tags: e.tags, Now: e.clock}
+	return e
+}
+
+func (e *releaseEnv) clock() time.Time { return e.now }
+
+// publishRandom publishes a random one-image index for s, its tests and
+// gate passed, fixing the CVEs given.
+func publishRandom(t *testing.T, svc *release.Service, s store.Stream, fixed ...store.CVE) store.Release {
+	t.Helper()
+	idx, err := random.Index(32, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := idx.Digest()
+	p, err := svc.Publish(context.Background(), release.Candidate{Stream: s, Index: idx, Digest: d.String(), BuildKey: d.String(),
+		Tests: store.Result{Passed: true}, Gate: store.Result{Passed: true}, CVEsFixed: fixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Release
 }
