@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -15,9 +16,9 @@ import (
 	"github.com/temper-dev/temper/internal/oci"
 )
 
-// buildAll locks dir and builds every definition in it into a fresh
-// layout with one layer cache; it returns the index digest per reference,
-// the layout and the cache.
+// buildAll locks dir and builds every definition in it (runtimes and
+// variants) into a fresh layout with one layer cache; it returns the
+// index digest per reference, the layout and the cache.
 func buildAll(t *testing.T, f *buildtest.Fixture, dir string, opt build.Options) (map[string]string, string, *oci.LayerCache) {
 	t.Helper()
 	outs, err := lock.Run(context.Background(), []string{dir}, lock.Options{Client: f.Client(t.TempDir())})
@@ -29,7 +30,9 @@ func buildAll(t *testing.T, f *buildtest.Fixture, dir string, opt build.Options)
 		if o.Err != nil {
 			t.Fatalf("lock %s: %v", o.Definition, o.Err)
 		}
-		files = append(files, o.Definition)
+		if !slices.Contains(files, o.Definition) { // a variant's lock names its definition
+			files = append(files, o.Definition)
+		}
 	}
 	opt.Fetcher = f.Fetcher(t.TempDir())
 	opt.Output = filepath.Join(t.TempDir(), "layout")
@@ -37,7 +40,7 @@ func buildAll(t *testing.T, f *buildtest.Fixture, dir string, opt build.Options)
 	got := map[string]string{}
 	build.All(context.Background(), files, opt, func(o build.Outcome) {
 		if o.Err != nil {
-			t.Fatalf("build %s: %v", o.File, o.Err)
+			t.Fatalf("build %s %s: %v", o.File, o.Variant, o.Err)
 		}
 		got[o.Result.Ref] = o.Result.IndexDigest
 	})

@@ -16,41 +16,9 @@ import (
 	"github.com/temper-dev/temper/internal/debian/debtest"
 	"github.com/temper-dev/temper/internal/debian/testarchive"
 	"github.com/temper-dev/temper/internal/layers"
-	"github.com/temper-dev/temper/internal/lock"
 	"github.com/temper-dev/temper/internal/oci"
 	"github.com/temper-dev/temper/internal/spec"
 )
-
-// buildDir locks dir and builds every definition in it (runtimes and
-// variants) into a fresh layout; it returns the index digest per
-// reference and the layout.
-func buildDir(t *testing.T, f *buildtest.Fixture, dir string, opt build.Options) (map[string]string, string) {
-	t.Helper()
-	outs, err := lock.Run(context.Background(), []string{dir}, lock.Options{Client: f.Client(t.TempDir())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []string
-	for _, o := range outs {
-		if o.Err != nil {
-			t.Fatalf("lock %s: %v", o.Definition, o.Err)
-		}
-		if !slices.Contains(files, o.Definition) {
-			files = append(files, o.Definition)
-		}
-	}
-	opt.Fetcher = f.Fetcher(t.TempDir())
-	opt.Output = filepath.Join(t.TempDir(), "layout")
-	opt.Layers = &oci.LayerCache{}
-	got := map[string]string{}
-	build.All(context.Background(), files, opt, func(o build.Outcome) {
-		if o.Err != nil {
-			t.Fatalf("build %s %s: %v", o.File, o.Variant, o.Err)
-		}
-		got[o.Result.Ref] = o.Result.IndexDigest
-	})
-	return got, opt.Output
-}
 
 // groupsOf are the layer groups of an image, bottom first.
 func groupsOf(ls []v1.Descriptor) []string {
@@ -103,7 +71,7 @@ func TestVariantHoldsRuntimeLayers(t *testing.T) {
 	buildtest.WriteDef(t, dir, "tool.yaml", "name: tool\n"+head+"packages: [tool]\n")
 	app := "name: app\n" + head + "packages: [tool, other, libfoo, libbar]\n"
 	buildtest.WriteDef(t, dir, "app.yaml", app)
-	before, layout := buildDir(t, f, dir, build.Options{Parallel: 2})
+	before, layout, _ := buildAll(t, f, dir, build.Options{Parallel: 2})
 	appPkgs := lockedPackages(t, filepath.Join(dir, "app.lock.yaml"))
 	toolPkgs := lockedPackages(t, filepath.Join(dir, "tool.lock.yaml"))
 	if got, want := groupsOf(layersOf(t, layout, "app:1")), wantGroups(layers.Split(appPkgs, 7)); !reflect.DeepEqual(got, want) {
@@ -115,7 +83,7 @@ func TestVariantHoldsRuntimeLayers(t *testing.T) {
 	// layer of tool stays the runtime's, the shell goes up into its own.
 	buildtest.WriteDef(t, dir, "app.yaml", app+"variants:\n  dev:\n    packages: [cc, make]\n    shell: true\n")
 	for _, budget := range []int{0, 5} {
-		after, layout := buildDir(t, f, dir, build.Options{Parallel: 2, LayerBudget: budget})
+		after, layout, _ := buildAll(t, f, dir, build.Options{Parallel: 2, LayerBudget: budget})
 		b := budget
 		if b == 0 {
 			b = layers.DefaultBudget
@@ -191,7 +159,7 @@ func TestVariantHoldsRuntimeLayers(t *testing.T) {
 
 	// A budget of 2 leaves nothing to reserve: each image is one package
 	// layer and its generated layer.
-	_, layout2 := buildDir(t, f, dir, build.Options{Parallel: 2, LayerBudget: 2})
+	_, layout2, _ := buildAll(t, f, dir, build.Options{Parallel: 2, LayerBudget: 2})
 	for _, ref := range []string{"app:1", "app:1-dev"} {
 		if ls := layersOf(t, layout2, ref); len(ls) != 2 {
 			t.Errorf("budget 2: %s has %d layers: %v", ref, len(ls), groupsOf(ls))
