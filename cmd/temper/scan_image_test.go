@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log"
@@ -16,7 +15,6 @@ import (
 	"github.com/temper-dev/temper/internal/attest"
 	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/build/buildtest"
-	"github.com/temper-dev/temper/internal/lock"
 )
 
 // TestScanImage: temper scan --image REF on images pushed to an in-memory
@@ -28,11 +26,7 @@ import (
 func TestScanImage(t *testing.T) {
 	e := newScanEnv(t)
 	f := buildtest.NewFixture(t)
-	def := buildtest.WriteDef(t, t.TempDir(), "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool, other]\n")
-	ctx := context.Background()
-	if outs, err := lock.Run(ctx, []string{def}, lock.Options{Client: f.Client(t.TempDir())}); err != nil || outs[0].Err != nil {
-		t.Fatalf("lock: %v %+v", err, outs)
-	}
+	def, ctx := lockedTool(t, f)
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")

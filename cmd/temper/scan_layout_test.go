@@ -18,11 +18,7 @@ import (
 func TestScanLayout(t *testing.T) {
 	e := newScanEnv(t)
 	f := buildtest.NewFixture(t)
-	def := buildtest.WriteDef(t, t.TempDir(), "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool, other]\n")
-	ctx := context.Background()
-	if outs, err := lock.Run(ctx, []string{def}, lock.Options{Client: f.Client(t.TempDir())}); err != nil || outs[0].Err != nil {
-		t.Fatalf("lock: %v %+v", err, outs)
-	}
+	def, ctx := lockedTool(t, f)
 	layout := filepath.Join(t.TempDir(), "images")
 	res, err := build.Build(ctx, def, build.Options{Fetcher: f.Fetcher(t.TempDir()), Output: layout})
 	if err != nil {
@@ -59,4 +55,16 @@ func TestScanLayout(t *testing.T) {
 	if st != 1 || err == nil {
 		t.Errorf("a missing image: %d %v", st, err)
 	}
+}
+
+// lockedTool writes the fixture's bookworm amd64 "tool" definition
+// (packages tool and other) and locks it against f's archive.
+func lockedTool(t *testing.T, f *buildtest.Fixture) (string, context.Context) {
+	t.Helper()
+	def := buildtest.WriteDef(t, t.TempDir(), "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool, other]\n")
+	ctx := context.Background()
+	if outs, err := lock.Run(ctx, []string{def}, lock.Options{Client: f.Client(t.TempDir())}); err != nil || outs[0].Err != nil {
+		t.Fatalf("lock: %v %+v", err, outs)
+	}
+	return def, ctx
 }

@@ -196,11 +196,7 @@ func TestScanLayoutRepository(t *testing.T) {
 func TestScanLayoutDebianOnly(t *testing.T) {
 	e := newScanEnv(t)
 	f := buildtest.NewFixture(t)
-	def := buildtest.WriteDef(t, t.TempDir(), "tool.yaml", "name: tool\nversion: \"1\"\ndebian:\n  release: bookworm\narchitectures: [amd64]\npackages: [tool, other]\n")
-	ctx := context.Background()
-	if outs, err := lock.Run(ctx, []string{def}, lock.Options{Client: f.Client(t.TempDir())}); err != nil || outs[0].Err != nil {
-		t.Fatalf("lock: %v %+v", err, outs)
-	}
+	def, ctx := lockedTool(t, f)
 	layout := filepath.Join(t.TempDir(), "images")
 	if _, err := build.Build(ctx, def, build.Options{Fetcher: f.Fetcher(t.TempDir()), Output: layout}); err != nil {
 		t.Fatal(err)
