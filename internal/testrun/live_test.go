@@ -37,30 +37,14 @@ import (
 // $TEMPER_TEST_JUNIT names a file for the JUnit report.
 func TestLiveCatalog(t *testing.T) {
 	livetest.Mirrors(t)
-	if _, err := exec.LookPath("podman"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("podman is not installed; .ci/run installs it")
-		}
-		t.Skip("podman not installed")
-	}
+	requirePodman(t)
 	_, file, _, _ := runtime.Caller(0)
 	repo := filepath.Join(filepath.Dir(file), "..", "..")
 	catalog := filepath.Join(repo, "examples", "catalog")
 	conf := filepath.Join(repo, "ci", "containers.conf")
 
-	ctx := context.Background()
-	if d, ok := t.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-20*time.Second))
-		defer cancel()
-	}
-	cacheDir := os.Getenv("TEMPER_TEST_CACHE")
-	if cacheDir == "" {
-		var err error
-		if cacheDir, err = cache.DefaultDir(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx := liveContext(t)
+	cacheDir := liveCacheDir(t)
 	arch := testrun.HostArch()
 	dir := t.TempDir()
 	defs := copyCatalog(t, catalog, dir, arch)
@@ -197,4 +181,42 @@ func copyCatalog(t *testing.T, src, dst, arch string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// requirePodman skips the test without podman, and fails it in CI, where
+// .ci/run installs it.
+func requirePodman(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("podman"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("podman is not installed; .ci/run installs it")
+		}
+		t.Skip("podman not installed")
+	}
+}
+
+// liveContext ends 20 s before the test's deadline, so that a stuck
+// build or container fails the test with its own error, not a timeout.
+func liveContext(t *testing.T) context.Context {
+	ctx := context.Background()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-20*time.Second))
+		t.Cleanup(cancel)
+	}
+	return ctx
+}
+
+// liveCacheDir is the .deb cache the live tests share and keep between
+// runs: $TEMPER_TEST_CACHE, else the user's temper cache.
+func liveCacheDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("TEMPER_TEST_CACHE"); d != "" {
+		return d
+	}
+	d, err := cache.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

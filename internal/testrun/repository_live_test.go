@@ -1,14 +1,11 @@
 package testrun_test
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/temper-dev/temper/internal/build"
 	"github.com/temper-dev/temper/internal/debian/cache"
@@ -34,28 +31,12 @@ import (
 // dpkg's status names the renamed package.
 func TestLiveRepositoryImage(t *testing.T) {
 	mirrors := livetest.Mirrors(t)
-	if _, err := exec.LookPath("podman"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("podman is not installed; .ci/run installs it")
-		}
-		t.Skip("podman not installed")
-	}
+	requirePodman(t)
 	repotest.Require(t, "gpg", "gpgconf", "reprepro", "dpkg-deb")
 	_, file, _, _ := runtime.Caller(0)
 	conf := filepath.Join(filepath.Dir(file), "..", "..", "ci", "containers.conf")
-	ctx := context.Background()
-	if d, ok := t.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-20*time.Second))
-		defer cancel()
-	}
-	cacheDir := os.Getenv("TEMPER_TEST_CACHE")
-	if cacheDir == "" {
-		var err error
-		if cacheDir, err = cache.DefaultDir(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx := liveContext(t)
+	cacheDir := liveCacheDir(t)
 	c, err := cache.Open(cacheDir)
 	if err != nil {
 		t.Fatal(err)
