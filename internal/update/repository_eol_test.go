@@ -11,7 +11,6 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
-	"github.com/temper-dev/temper/internal/debian/debtest"
 	"github.com/temper-dev/temper/internal/debian/release/releasetest"
 	"github.com/temper-dev/temper/internal/debian/testarchive"
 	"github.com/temper-dev/temper/internal/update"
@@ -28,14 +27,7 @@ import (
 func TestRepositoryEndOfSupport(t *testing.T) {
 	csv := "version,codename,series,created,release,eol,eol-lts,eol-elts\n" +
 		"12,Bookworm,bookworm,2021-08-14,2023-06-10,2026-06-10,2028-06-30,2033-06-30\n"
-	did := debtest.Build(t, debtest.Spec{
-		Control:  "Package: distro-info-data\nVersion: 0.58+deb12u5\nArchitecture: all\nMaintainer: T <t@example.org>\nDescription: data\n",
-		Files:    []debtest.File{{Path: "usr/share/distro-info/debian.csv", Data: []byte(csv)}},
-		AutoDirs: true,
-	})
-	s := suites(t)
-	s[0].Packages = append(s[0].Packages, testarchive.Package{Name: "distro-info-data", Version: "0.58+deb12u5", Arch: "all", Deb: did})
-	e := newEnv(t, s)
+	e := newEnv(t, suitesWithDistroInfo(t, csv))
 
 	// The team's repository: its own archive, its own key.
 	repoKey := releasetest.NewKeyAt(t, "team repository", "ed25519", testarchive.KeyCreation, 0)

@@ -422,14 +422,7 @@ func TestEndOfLife(t *testing.T) {
 	csv := "version,codename,series,created,release,eol,eol-lts,eol-elts\n" +
 		"12,Bookworm,bookworm,2021-08-14,2023-06-10,2026-06-10,2028-06-30,2033-06-30\n" +
 		"13,Trixie,trixie,2023-06-10,2025-08-09,,,\n"
-	did := debtest.Build(t, debtest.Spec{
-		Control:  "Package: distro-info-data\nVersion: 0.58+deb12u5\nArchitecture: all\nMaintainer: T <t@example.org>\nDescription: data\n",
-		Files:    []debtest.File{{Path: "usr/share/distro-info/debian.csv", Data: []byte(csv)}},
-		AutoDirs: true,
-	})
-	s := suites(t)
-	s[0].Packages = append(s[0].Packages, testarchive.Package{Name: "distro-info-data", Version: "0.58+deb12u5", Arch: "all", Deb: did})
-	e := newEnv(t, s)
+	e := newEnv(t, suitesWithDistroInfo(t, csv))
 	e.write("app.yaml", appDef)
 	e.lock()
 
@@ -497,4 +490,18 @@ func TestNotLocked(t *testing.T) {
 	if img := image(t, rep, "app.yaml"); img.Verdict != update.NotLocked || rep.ExitStatus() != update.ExitUpdates {
 		t.Fatalf("%+v", img)
 	}
+}
+
+// suitesWithDistroInfo are the fixture's suites with a distro-info-data
+// package whose debian.csv is csv (the lifecycle data check reads).
+func suitesWithDistroInfo(t *testing.T, csv string) []testarchive.Suite {
+	t.Helper()
+	did := debtest.Build(t, debtest.Spec{
+		Control:  "Package: distro-info-data\nVersion: 0.58+deb12u5\nArchitecture: all\nMaintainer: T <t@example.org>\nDescription: data\n",
+		Files:    []debtest.File{{Path: "usr/share/distro-info/debian.csv", Data: []byte(csv)}},
+		AutoDirs: true,
+	})
+	s := suites(t)
+	s[0].Packages = append(s[0].Packages, testarchive.Package{Name: "distro-info-data", Version: "0.58+deb12u5", Arch: "all", Deb: did})
+	return s
 }
