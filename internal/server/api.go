@@ -310,6 +310,16 @@ type PromoteRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// writeStoreError answers an error of the release store: 404 for a
+// stream or release it does not have, 500 for anything else.
+func writeStoreError(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	writeError(w, http.StatusInternalServerError, err.Error())
+}
+
 // moveResult answers a move or its refusal (409, with the rule).
 func moveResult(w http.ResponseWriter, m release.Moved, err error) {
 	var ref *release.Refusal
@@ -417,12 +427,8 @@ func (s *Server) postFastTrack(w http.ResponseWriter, r *http.Request) {
 	// A runtime and its variants move together (release.FastTrack moves
 	// the group of the stream named; Moved.Stream names each): each once.
 	groups, err := svc.Groups(ctx, streams)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, err.Error())
-		return
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if err != nil {
+		writeStoreError(w, err)
 		return
 	}
 	for _, g := range groups {
@@ -436,11 +442,8 @@ func (s *Server) postFastTrack(w http.ResponseWriter, r *http.Request) {
 		case errors.As(err, &ref):
 			out = append(out, result{Stream: st, Refused: err.Error()})
 			continue
-		case errors.Is(err, store.ErrNotFound):
-			writeError(w, http.StatusNotFound, err.Error())
-			return
 		case err != nil:
-			writeError(w, http.StatusInternalServerError, err.Error())
+			writeStoreError(w, err)
 			return
 		}
 		for _, m := range ft.Moves {
